@@ -1,0 +1,10 @@
+//! terraform-provider-kore: a Terraform provider that vends AWS accounts through AWS Control
+//! Tower Account Factory.
+//!
+//! - [`plugin`] speaks the Terraform plugin protocol and knows nothing of AWS.
+//! - [`provider`] holds the provider block and builds the AWS clients.
+//! - [`aws`] wraps each AWS service, the operation limiter and the record waiter.
+//! - [`rules`] holds the pure naming, email and OU rules.
+//! - [`resources`], [`data_sources`] and [`functions`] hold one Terraform type per file.
+
+pub mod plugin;

@@ -1,0 +1,20 @@
+//! The Terraform plugin protocol layer (protocol 6 over go-plugin's gRPC transport).
+//!
+//! This module owns the handshake, AutoMTLS, the gRPC services, value encoding, schemas,
+//! diagnostics, private state and the log format that Terraform parses. It knows nothing of
+//! AWS: a provider plugs in through the [`Provider`], [`Resource`], [`DataSource`] and
+//! [`Function`] traits defined here.
+
+pub mod diagnostics;
+pub mod plan;
+pub mod private;
+pub mod schema;
+pub mod value;
+
+mod api;
+
+pub use api::*;
+pub use diagnostics::{AttributePath, Diagnostic, Diagnostics, PathStep, Severity};
+pub use private::PrivateState;
+pub use schema::{Attribute, Block, NestedBlock, Nesting, Schema, Type};
+pub use value::{Number, Value};
