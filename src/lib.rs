@@ -8,3 +8,4 @@
 //! - [`resources`], [`data_sources`] and [`functions`] hold one Terraform type per file.
 
 pub mod plugin;
+pub mod provider;

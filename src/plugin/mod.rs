@@ -12,8 +12,10 @@ pub mod schema;
 pub mod value;
 
 mod api;
+mod server;
 
 pub use api::*;
+pub use server::serve;
 pub use diagnostics::{AttributePath, Diagnostic, Diagnostics, PathStep, Severity};
 pub use private::PrivateState;
 pub use schema::{Attribute, Block, NestedBlock, Nesting, Schema, Type};
