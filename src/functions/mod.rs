@@ -1,0 +1,10 @@
+//! Provider-defined functions (Terraform 1.8 and later), one file each.
+
+use std::sync::Arc;
+
+use crate::plugin::Function;
+
+/// Every function the provider registers.
+pub fn all() -> Vec<Arc<dyn Function>> {
+    Vec::new()
+}

@@ -1,0 +1,49 @@
+//! Helpers shared by the resources: turning lookup failures into diagnostics and resolving
+//! an OU reference against the landing zone.
+
+use crate::inventory::{InventoryError, LandingZone};
+use crate::plugin::{AttributePath, Diagnostics};
+use crate::rules::{parse_ou_reference, resolve_ou, OuNode};
+
+/// Converts a failed landing-zone lookup into an error diagnostic.
+pub fn diagnostic_from_inventory(error: &InventoryError) -> Diagnostics {
+    Diagnostics::single_error("Reading the Control Tower landing zone failed", error.to_string())
+}
+
+/// Resolves `reference` (name, path, ID or `Name (ou-id)`) to one OU registered with
+/// Control Tower, adding an error on `path` when it cannot.
+pub fn resolve_unit(
+    zone: &LandingZone,
+    reference: &str,
+    path: AttributePath,
+    diagnostics: &mut Diagnostics,
+) -> Option<OuNode> {
+    let parsed = match parse_ou_reference(reference) {
+        Ok(parsed) => parsed,
+        Err(error) => {
+            diagnostics.attribute_error(path, "Invalid organizational unit", error.to_string());
+            return None;
+        }
+    };
+    let unit = match resolve_ou(&parsed, &zone.units) {
+        Ok(unit) => unit.clone(),
+        Err(error) => {
+            diagnostics.attribute_error(path, "Organizational unit not resolved", error.to_string());
+            return None;
+        }
+    };
+    if !unit.registered {
+        diagnostics.attribute_error(
+            path,
+            "Organizational unit not registered with Control Tower",
+            format!(
+                "The OU {} ({}) is not registered with AWS Control Tower, so Account Factory cannot provision into it (an OU created in the Organizations console stays invisible to Account Factory). Register it in the Control Tower console (Organization > Register OU), or choose a registered OU: {}.",
+                unit.path,
+                unit.id,
+                zone.registered_list().join(", ")
+            ),
+        );
+        return None;
+    }
+    Some(unit)
+}
