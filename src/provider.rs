@@ -368,7 +368,7 @@ impl Provider for KoreProvider {
     }
 
     fn data_sources(&self) -> Vec<Arc<dyn DataSource>> {
-        crate::data_sources::all()
+        crate::data_sources::all(&self.data)
     }
 
     fn functions(&self) -> Vec<Arc<dyn Function>> {

@@ -204,6 +204,8 @@ pub struct ProvisionedProduct {
     pub last_provisioning_record_id: Option<String>,
     pub last_successful_record_id: Option<String>,
     pub created: Option<String>,
+    /// Tags set when the product was provisioned; Service Catalog cannot change them later.
+    pub tags: BTreeMap<String, String>,
 }
 
 fn product_from_attribute(
@@ -226,6 +228,11 @@ fn product_from_attribute(
         created: attribute
             .created_time()
             .and_then(|t| t.fmt(aws_smithy_types::date_time::Format::DateTime).ok()),
+        tags: attribute
+            .tags()
+            .iter()
+            .map(|t| (t.key().to_string(), t.value().to_string()))
+            .collect(),
     }
 }
 
@@ -363,7 +370,22 @@ pub async fn provision(
     provisioned_product_name: &str,
     token: &str,
     parameters: &AccountParameters,
+    tags: &BTreeMap<String, String>,
 ) -> Result<Record, AwsError> {
+    let mut sdk_tags = Vec::with_capacity(tags.len());
+    for (key, value) in tags {
+        let tag = aws_sdk_servicecatalog::types::Tag::builder()
+            .key(key)
+            .value(value)
+            .build()
+            .map_err(|e| AwsError {
+                operation: "servicecatalog:ProvisionProduct",
+                code: None,
+                message: e.to_string(),
+                reason: None,
+            })?;
+        sdk_tags.push(tag);
+    }
     let sdk_parameters: Vec<ProvisioningParameter> = parameters
         .pairs()
         .iter()
@@ -377,6 +399,7 @@ pub async fn provision(
         .provisioned_product_name(provisioned_product_name)
         .provision_token(token)
         .set_provisioning_parameters(Some(sdk_parameters))
+        .set_tags(Some(sdk_tags))
         .send()
         .await
         .map_err(|e| AwsError::from_sdk("servicecatalog:ProvisionProduct", e))?;

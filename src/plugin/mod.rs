@@ -12,6 +12,9 @@ pub mod schema;
 pub mod value;
 
 mod api;
+mod codec;
+mod convert;
+pub mod proto;
 mod server;
 
 pub use api::*;

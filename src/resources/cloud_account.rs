@@ -679,7 +679,10 @@ struct CreatePlan {
     organization_id: String,
     product_name: String,
     parameters: AccountParameters,
+    /// Account tags: the user's plus the installation and team.
     tags: BTreeMap<String, String>,
+    /// Product tags, fixed at provisioning: the installation and the team at creation.
+    product_tags: BTreeMap<String, String>,
 }
 
 impl CloudAccount {
@@ -706,8 +709,13 @@ impl CloudAccount {
         let team = config.get("team").as_str().unwrap_or_default().to_string();
         let mut tags = config_tags(config);
         tags.insert(TAG_INSTALLATION.to_string(), organization_id.clone());
-        tags.insert(TAG_TEAM.to_string(), team);
+        tags.insert(TAG_TEAM.to_string(), team.clone());
+        let product_tags = BTreeMap::from([
+            (TAG_INSTALLATION.to_string(), organization_id.clone()),
+            (TAG_TEAM.to_string(), team),
+        ]);
         Some(CreatePlan {
+            product_tags,
             product_name: provisioned_product_name(&organization_id, &name, &email),
             parameters: AccountParameters {
                 account_name: name,
@@ -817,7 +825,7 @@ impl CloudAccount {
                         ));
                     }
                     let token = provision_token(&plan.product_name, &attempt.to_string());
-                    match account_factory::provision(client, &product, &plan.product_name, &token, &plan.parameters).await {
+                    match account_factory::provision(client, &product, &plan.product_name, &token, &plan.parameters, &plan.product_tags).await {
                         Ok(record) => {
                             tracing::info!(record_id = %record.id, provisioned_product_id = %record.provisioned_product_id, "provisioning started");
                             record.id

@@ -2,7 +2,7 @@
 
 pub mod aws_organization;
 pub mod cloud_account;
-mod support;
+pub(crate) mod support;
 
 use std::sync::Arc;
 
