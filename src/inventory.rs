@@ -192,7 +192,9 @@ impl Inventory {
             account_factory::registered_unit_values(&clients.service_catalog, &product)
                 .await?
                 .iter()
-                .filter_map(|value| parse_allowed_value(value).map(|(_, id)| id.as_str().to_string()))
+                .filter_map(|value| {
+                    parse_allowed_value(value).map(|(_, id)| id.as_str().to_string())
+                })
                 .collect();
         let tree = organizations::unit_tree(&clients.organizations, &root_id).await?;
 
@@ -209,7 +211,9 @@ impl Inventory {
             if !tags.is_empty() {
                 unit_tags.insert(unit.id.clone(), tags);
             }
-            for account in organizations::accounts_for_parent(&clients.organizations, &unit.id).await? {
+            for account in
+                organizations::accounts_for_parent(&clients.organizations, &unit.id).await?
+            {
                 parents.insert(account.id.clone(), unit.id.clone());
                 accounts.push(account);
             }

@@ -17,8 +17,8 @@ use crate::aws::limiter::{Limiter, DEFAULT_MAX_CONCURRENT_OPERATIONS};
 use crate::aws::AwsClients;
 use crate::inventory::Inventory;
 use crate::plugin::{
-    Attribute, AttributePath, Block, Context, DataSource, Diagnostics, Function, Nesting,
-    Provider, Resource, Schema, Type, Value,
+    Attribute, AttributePath, Block, Context, DataSource, Diagnostics, Function, Nesting, Provider,
+    Resource, Schema, Type, Value,
 };
 use crate::rules::duration::parse_duration;
 
@@ -29,7 +29,13 @@ const RETRY_MAX_ATTEMPTS: u32 = 10;
 /// Longest back-off between two attempts of one AWS call.
 const RETRY_MAX_BACKOFF: Duration = Duration::from_secs(20);
 
-const ENDPOINT_NAMES: [&str; 5] = ["servicecatalog", "organizations", "sts", "account", "controltower"];
+const ENDPOINT_NAMES: [&str; 5] = [
+    "servicecatalog",
+    "organizations",
+    "sts",
+    "account",
+    "controltower",
+];
 
 /// Everything the provider block configures, shared by resources and data sources.
 pub struct Connection {
@@ -86,6 +92,11 @@ impl KoreProvider {
         KoreProvider {
             data: Arc::new(ProviderData::default()),
         }
+    }
+
+    /// The state shared with resources and data sources; tests read the connection from it.
+    pub fn data(&self) -> &Arc<ProviderData> {
+        &self.data
     }
 }
 
@@ -278,7 +289,11 @@ async fn build_connection(config: &Value) -> Result<Connection, Diagnostics> {
             .into_builder()
             .credentials_provider(SharedCredentialsProvider::new(provider))
             .build();
-        tracing::info!(role_arn, session_name, "credentials come from an assumed role");
+        tracing::info!(
+            role_arn,
+            session_name,
+            "credentials come from an assumed role"
+        );
     }
 
     let service_catalog = {
@@ -397,14 +412,46 @@ mod tests {
     #[test]
     fn provider_config_errors_name_attribute() {
         let cases: Vec<(Vec<&str>, Value, &str)> = vec![
-            (vec!["max_concurrent_operations"], Value::from(0), "max_concurrent_operations"),
-            (vec!["max_concurrent_operations"], Value::from(11), "max_concurrent_operations"),
-            (vec!["endpoints", "sts"], Value::from("127.0.0.1:4566"), "endpoints.sts"),
-            (vec!["endpoints", "servicecatalog"], Value::from("ftp://x"), "endpoints.servicecatalog"),
-            (vec!["assume_role", "role_arn"], Value::from("arn:aws:iam::123:user/x"), "assume_role.role_arn"),
-            (vec!["assume_role", "duration"], Value::from("10m"), "assume_role.duration"),
-            (vec!["assume_role", "duration"], Value::from("soon"), "assume_role.duration"),
-            (vec!["assume_role", "session_name"], Value::from("a b"), "assume_role.session_name"),
+            (
+                vec!["max_concurrent_operations"],
+                Value::from(0),
+                "max_concurrent_operations",
+            ),
+            (
+                vec!["max_concurrent_operations"],
+                Value::from(11),
+                "max_concurrent_operations",
+            ),
+            (
+                vec!["endpoints", "sts"],
+                Value::from("127.0.0.1:4566"),
+                "endpoints.sts",
+            ),
+            (
+                vec!["endpoints", "servicecatalog"],
+                Value::from("ftp://x"),
+                "endpoints.servicecatalog",
+            ),
+            (
+                vec!["assume_role", "role_arn"],
+                Value::from("arn:aws:iam::123:user/x"),
+                "assume_role.role_arn",
+            ),
+            (
+                vec!["assume_role", "duration"],
+                Value::from("10m"),
+                "assume_role.duration",
+            ),
+            (
+                vec!["assume_role", "duration"],
+                Value::from("soon"),
+                "assume_role.duration",
+            ),
+            (
+                vec!["assume_role", "session_name"],
+                Value::from("a b"),
+                "assume_role.session_name",
+            ),
         ];
         for (path, value, expected) in cases {
             let diagnostics = validate_provider_config(&config_with(&path, value.clone()));
@@ -418,13 +465,22 @@ mod tests {
     fn provider_config_accepts_valid() {
         let cases: Vec<(Vec<&str>, Value)> = vec![
             (vec!["max_concurrent_operations"], Value::from(5)),
-            (vec!["endpoints", "sts"], Value::from("http://127.0.0.1:4566")),
-            (vec!["assume_role", "role_arn"], Value::from("arn:aws:iam::123456789012:role/Kore")),
+            (
+                vec!["endpoints", "sts"],
+                Value::from("http://127.0.0.1:4566"),
+            ),
+            (
+                vec!["assume_role", "role_arn"],
+                Value::from("arn:aws:iam::123456789012:role/Kore"),
+            ),
             (vec!["assume_role", "duration"], Value::from("1h")),
         ];
         for (path, value) in cases {
             let diagnostics = validate_provider_config(&config_with(&path, value.clone()));
-            assert!(diagnostics.is_empty(), "{path:?} = {value:?}: {diagnostics:?}");
+            assert!(
+                diagnostics.is_empty(),
+                "{path:?} = {value:?}: {diagnostics:?}"
+            );
         }
     }
 }

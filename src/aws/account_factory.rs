@@ -131,7 +131,10 @@ impl Record {
     /// Joins the record's errors into one line for a diagnostic.
     pub fn error_text(&self) -> String {
         if self.errors.is_empty() {
-            return format!("the record ended in {} without an error message", self.status.as_str());
+            return format!(
+                "the record ended in {} without an error message",
+                self.status.as_str()
+            );
         }
         self.errors
             .iter()
@@ -241,9 +244,20 @@ fn record_from_detail(
     outputs: &[aws_sdk_servicecatalog::types::RecordOutput],
 ) -> Record {
     Record {
-        id: detail.and_then(|d| d.record_id()).unwrap_or_default().to_string(),
-        status: RecordStatus::parse(detail.and_then(|d| d.status()).map(|s| s.as_str()).unwrap_or_default()),
-        record_type: detail.and_then(|d| d.record_type()).unwrap_or_default().to_string(),
+        id: detail
+            .and_then(|d| d.record_id())
+            .unwrap_or_default()
+            .to_string(),
+        status: RecordStatus::parse(
+            detail
+                .and_then(|d| d.status())
+                .map(|s| s.as_str())
+                .unwrap_or_default(),
+        ),
+        record_type: detail
+            .and_then(|d| d.record_type())
+            .unwrap_or_default()
+            .to_string(),
         provisioned_product_id: detail
             .and_then(|d| d.provisioned_product_id())
             .unwrap_or_default()
@@ -273,7 +287,10 @@ fn record_from_detail(
 pub async fn find_product(client: &Client) -> Result<FactoryProduct, FactoryError> {
     let search = client
         .search_products()
-        .filters(ProductViewFilterBy::FullTextSearch, vec![PRODUCT_NAME.to_string()])
+        .filters(
+            ProductViewFilterBy::FullTextSearch,
+            vec![PRODUCT_NAME.to_string()],
+        )
         .send()
         .await
         .map_err(|e| AwsError::from_sdk("servicecatalog:SearchProducts", e))?;
@@ -389,7 +406,12 @@ pub async fn provision(
     let sdk_parameters: Vec<ProvisioningParameter> = parameters
         .pairs()
         .iter()
-        .map(|(key, value)| ProvisioningParameter::builder().key(*key).value(*value).build())
+        .map(|(key, value)| {
+            ProvisioningParameter::builder()
+                .key(*key)
+                .value(*value)
+                .build()
+        })
         .collect();
     let output = client
         .provision_product()
@@ -474,7 +496,10 @@ pub async fn describe_record(client: &Client, record_id: &str) -> Result<Record,
         .send()
         .await
         .map_err(|e| AwsError::from_sdk("servicecatalog:DescribeRecord", e))?;
-    Ok(record_from_detail(output.record_detail(), output.record_outputs()))
+    Ok(record_from_detail(
+        output.record_detail(),
+        output.record_outputs(),
+    ))
 }
 
 /// Reads the outputs of a provisioned product (AccountId, AccountEmail, SSOUserEmail,
@@ -547,7 +572,10 @@ pub async fn list_account_products(client: &Client) -> Result<Vec<ProvisionedPro
 }
 
 /// Finds the account product with exactly this name.
-pub async fn find_by_name(client: &Client, name: &str) -> Result<Option<ProvisionedProduct>, AwsError> {
+pub async fn find_by_name(
+    client: &Client,
+    name: &str,
+) -> Result<Option<ProvisionedProduct>, AwsError> {
     let found = search(client, &format!("name:{name}")).await?;
     Ok(found.into_iter().find(|p| p.name == name))
 }

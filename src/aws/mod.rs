@@ -27,7 +27,10 @@ pub struct AwsError {
 
 impl AwsError {
     /// Converts an SDK error, keeping the code and message the service sent.
-    pub fn from_sdk<E, R>(operation: &'static str, error: aws_smithy_runtime_api::client::result::SdkError<E, R>) -> AwsError
+    pub fn from_sdk<E, R>(
+        operation: &'static str,
+        error: aws_smithy_runtime_api::client::result::SdkError<E, R>,
+    ) -> AwsError
     where
         E: ProvideErrorMetadata + std::error::Error + 'static,
         R: std::fmt::Debug,

@@ -39,7 +39,10 @@ pub struct Account {
 impl Account {
     /// Returns true for accounts that are closed or on their way to being closed.
     pub fn is_closed(&self) -> bool {
-        matches!(self.state.as_str(), "PENDING_CLOSURE" | "SUSPENDED" | "CLOSED")
+        matches!(
+            self.state.as_str(),
+            "PENDING_CLOSURE" | "SUSPENDED" | "CLOSED"
+        )
     }
 }
 
@@ -116,7 +119,10 @@ pub async fn root_id(client: &Client) -> Result<String, AwsError> {
 
 /// Lists the OUs directly under `parent_id`, following every page (a page may be empty
 /// while more follow).
-pub async fn child_units(client: &Client, parent_id: &str) -> Result<Vec<(String, String)>, AwsError> {
+pub async fn child_units(
+    client: &Client,
+    parent_id: &str,
+) -> Result<Vec<(String, String)>, AwsError> {
     let mut units = Vec::new();
     let mut token = None;
     loop {
@@ -141,7 +147,10 @@ pub async fn child_units(client: &Client, parent_id: &str) -> Result<Vec<(String
 }
 
 /// Lists every OU of the organization with its path, breadth first from the root.
-pub async fn unit_tree(client: &Client, root_id: &str) -> Result<Vec<OrganizationalUnit>, AwsError> {
+pub async fn unit_tree(
+    client: &Client,
+    root_id: &str,
+) -> Result<Vec<OrganizationalUnit>, AwsError> {
     let mut tree = Vec::new();
     let mut pending = vec![(root_id.to_string(), String::new())];
     while let Some((parent_id, parent_path)) = pending.pop() {
@@ -184,7 +193,10 @@ pub async fn list_accounts(client: &Client) -> Result<Vec<Account>, AwsError> {
 }
 
 /// Lists the accounts directly under `parent_id`.
-pub async fn accounts_for_parent(client: &Client, parent_id: &str) -> Result<Vec<Account>, AwsError> {
+pub async fn accounts_for_parent(
+    client: &Client,
+    parent_id: &str,
+) -> Result<Vec<Account>, AwsError> {
     let mut accounts = Vec::new();
     let mut token = None;
     loop {
@@ -204,8 +216,16 @@ pub async fn accounts_for_parent(client: &Client, parent_id: &str) -> Result<Vec
 }
 
 /// Returns the account, or `None` when it is not (or no longer) in the organization.
-pub async fn describe_account(client: &Client, account_id: &str) -> Result<Option<Account>, AwsError> {
-    match client.describe_account().account_id(account_id).send().await {
+pub async fn describe_account(
+    client: &Client,
+    account_id: &str,
+) -> Result<Option<Account>, AwsError> {
+    match client
+        .describe_account()
+        .account_id(account_id)
+        .send()
+        .await
+    {
         Ok(output) => Ok(output.account().map(account_from_sdk)),
         Err(error) => {
             let error = AwsError::from_sdk("organizations:DescribeAccount", error);
@@ -274,7 +294,10 @@ pub async fn close_account(client: &Client, account_id: &str) -> Result<CloseOut
 }
 
 /// Lists the tags of an account, OU or root.
-pub async fn list_tags(client: &Client, resource_id: &str) -> Result<BTreeMap<String, String>, AwsError> {
+pub async fn list_tags(
+    client: &Client,
+    resource_id: &str,
+) -> Result<BTreeMap<String, String>, AwsError> {
     let mut tags = BTreeMap::new();
     let mut token = None;
     loop {
@@ -327,7 +350,11 @@ pub async fn tag_resource(
     Ok(())
 }
 
-pub async fn untag_resource(client: &Client, resource_id: &str, keys: &[String]) -> Result<(), AwsError> {
+pub async fn untag_resource(
+    client: &Client,
+    resource_id: &str,
+    keys: &[String],
+) -> Result<(), AwsError> {
     if keys.is_empty() {
         return Ok(());
     }

@@ -19,7 +19,10 @@ pub enum WaitError {
     #[error("stopped while waiting for record {record_id}: Terraform asked the provider to stop; the operation goes on in AWS and the next apply resumes waiting for it")]
     Cancelled { record_id: String },
     #[error("timed out waiting for record {record_id} (last status {last_status}); the operation goes on in AWS and the next apply resumes waiting for it, or raise the timeout in the timeouts block")]
-    TimedOut { record_id: String, last_status: String },
+    TimedOut {
+        record_id: String,
+        last_status: String,
+    },
     #[error(transparent)]
     Aws(#[from] AwsError),
 }
@@ -63,7 +66,11 @@ pub async fn wait_for_record(
             });
         }
         let sleep_for = interval.min(deadline - now);
-        tracing::debug!(record_id, sleep_ms = sleep_for.as_millis() as u64, "waiting for record");
+        tracing::debug!(
+            record_id,
+            sleep_ms = sleep_for.as_millis() as u64,
+            "waiting for record"
+        );
         tokio::select! {
             _ = tokio::time::sleep(sleep_for) => {}
             _ = cancel.cancelled() => {

@@ -7,7 +7,9 @@ use std::sync::Arc;
 use async_trait::async_trait;
 
 use crate::inventory::{TAG_INSTALLATION, TAG_TEAM};
-use crate::plugin::{AttributePath, Attribute, Block, Context, DataSource, Diagnostics, Schema, Type, Value};
+use crate::plugin::{
+    Attribute, AttributePath, Block, Context, DataSource, Diagnostics, Schema, Type, Value,
+};
 use crate::provider::ProviderData;
 
 pub struct CloudAccounts {
@@ -62,7 +64,13 @@ impl DataSource for CloudAccounts {
     async fn validate(&self, _ctx: &Context, config: &Value) -> Diagnostics {
         let mut diagnostics = Diagnostics::default();
         if let Some(state) = config.get("state").as_str() {
-            const STATES: [&str; 5] = ["ACTIVE", "PENDING_ACTIVATION", "PENDING_CLOSURE", "SUSPENDED", "CLOSED"];
+            const STATES: [&str; 5] = [
+                "ACTIVE",
+                "PENDING_ACTIVATION",
+                "PENDING_CLOSURE",
+                "SUSPENDED",
+                "CLOSED",
+            ];
             if !STATES.contains(&state) {
                 diagnostics.attribute_error(
                     AttributePath::root("state"),
@@ -81,7 +89,12 @@ impl DataSource for CloudAccounts {
         };
         let zone = match connection.inventory.landing_zone().await {
             Ok(zone) => zone,
-            Err(error) => return (Value::Null, crate::resources::support::diagnostic_from_inventory(&error)),
+            Err(error) => {
+                return (
+                    Value::Null,
+                    crate::resources::support::diagnostic_from_inventory(&error),
+                )
+            }
         };
         let organization_id = config.get("organization_id").as_str().unwrap_or_default();
         let team_filter = config.get("team").as_str();
@@ -92,10 +105,16 @@ impl DataSource for CloudAccounts {
             if product.tags.get(TAG_INSTALLATION).map(String::as_str) != Some(organization_id) {
                 continue;
             }
-            let Some(account_id) = product.physical_id.as_deref() else { continue };
-            let Some(account) = zone.account(account_id) else { continue };
+            let Some(account_id) = product.physical_id.as_deref() else {
+                continue;
+            };
+            let Some(account) = zone.account(account_id) else {
+                continue;
+            };
             let team = product.tags.get(TAG_TEAM).cloned().unwrap_or_default();
-            if team_filter.is_some_and(|t| t != team) || state_filter.is_some_and(|s| s != account.state) {
+            if team_filter.is_some_and(|t| t != team)
+                || state_filter.is_some_and(|s| s != account.state)
+            {
                 continue;
             }
             let parent = zone.parents.get(account_id).cloned().unwrap_or_default();
@@ -108,14 +127,23 @@ impl DataSource for CloudAccounts {
             row.set("organizational_unit_id", parent.clone().into());
             row.set("organizational_unit_path", zone.parent_path(&parent).into());
             row.set("provisioned_product_id", product.id.clone().into());
-            row.set("provisioned_product_status", product.status.as_str().to_string().into());
-            row.set("created_time", product.created.clone().or(account.joined.clone()).into());
+            row.set(
+                "provisioned_product_status",
+                product.status.as_str().to_string().into(),
+            );
+            row.set(
+                "created_time",
+                product.created.clone().or(account.joined.clone()).into(),
+            );
             rows.push((account.name.clone(), row));
         }
         rows.sort_by(|a, b| a.0.cmp(&b.0));
         let mut state = config.clone();
         state.set("id", organization_id.to_string().into());
-        state.set("accounts", Value::List(rows.into_iter().map(|(_, row)| row).collect()));
+        state.set(
+            "accounts",
+            Value::List(rows.into_iter().map(|(_, row)| row).collect()),
+        );
         (state, Diagnostics::default())
     }
 }

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use crate::plugin::DataSource;
 use crate::provider::ProviderData;
 
-/// Every data source type the provider registers.
+/// Returns every data source type the provider registers.
 pub fn all(data: &Arc<ProviderData>) -> Vec<Arc<dyn DataSource>> {
     vec![
         Arc::new(account_management_policy::AccountManagementPolicy::new()),

@@ -54,7 +54,12 @@ impl DataSource for OrganizationalUnits {
         };
         let zone = match connection.inventory.landing_zone().await {
             Ok(zone) => zone,
-            Err(error) => return (Value::Null, crate::resources::support::diagnostic_from_inventory(&error)),
+            Err(error) => {
+                return (
+                    Value::Null,
+                    crate::resources::support::diagnostic_from_inventory(&error),
+                )
+            }
         };
         let registered_only = config.get("registered_only").as_bool().unwrap_or(false);
         let units: Vec<Value> = zone
@@ -68,7 +73,11 @@ impl DataSource for OrganizationalUnits {
                 item.set("path", unit.path.clone().into());
                 item.set("parent_id", unit.parent_id.clone().into());
                 item.set("registered", unit.registered.into());
-                let claimed_by = zone.unit_tags.get(&unit.id).and_then(|tags| tags.get(TAG_INSTALLATION)).cloned();
+                let claimed_by = zone
+                    .unit_tags
+                    .get(&unit.id)
+                    .and_then(|tags| tags.get(TAG_INSTALLATION))
+                    .cloned();
                 item.set("claimed_by", claimed_by.into());
                 item
             })

@@ -40,7 +40,8 @@ impl Function for EmailAlias {
         let argument = |index: usize| arguments.get(index).and_then(Value::as_str);
         let (Some(sso_email), Some(account_name)) = (argument(0), argument(1)) else {
             return Err(FunctionError {
-                text: "email_alias takes two strings: the SSO email and the account name.".to_string(),
+                text: "email_alias takes two strings: the SSO email and the account name."
+                    .to_string(),
                 argument: None,
             });
         };
@@ -54,7 +55,13 @@ impl Function for EmailAlias {
             .map(Value::String)
             .map_err(|error| FunctionError {
                 text: error.to_string(),
-                argument: Some(if matches!(error, crate::rules::EmailError::TooLong { .. }) { 1 } else { 0 }),
+                argument: Some(
+                    if matches!(error, crate::rules::EmailError::TooLong { .. }) {
+                        1
+                    } else {
+                        0
+                    },
+                ),
             })
     }
 }
@@ -66,18 +73,41 @@ mod tests {
     #[tokio::test]
     async fn email_alias_function_cases() {
         let cases: &[(&str, &str, Result<&str, i64>)] = &[
-            ("cloud-team@example.com", "kore-project-a-notprod", Ok("cloud-team+kore-project-a-notprod@example.com")),
-            ("Cloud.Team@Example.COM", "kore-alpha-notprod", Ok("Cloud.Team+kore-alpha-notprod@Example.COM")),
+            (
+                "cloud-team@example.com",
+                "kore-project-a-notprod",
+                Ok("cloud-team+kore-project-a-notprod@example.com"),
+            ),
+            (
+                "Cloud.Team@Example.COM",
+                "kore-alpha-notprod",
+                Ok("Cloud.Team+kore-alpha-notprod@Example.COM"),
+            ),
             ("not-an-email", "kore-a", Err(0)),
             ("cloud-team@example.com", "bad name", Err(1)),
-            ("cloud-team@example.com", "kore-a-very-long-team-name-for-the-platform-engineering-group-notprod", Err(1)),
+            (
+                "cloud-team@example.com",
+                "kore-a-very-long-team-name-for-the-platform-engineering-group-notprod",
+                Err(1),
+            ),
         ];
         for (email, name, expected) in cases {
-            let result = EmailAlias.call(vec![Value::from(*email), Value::from(*name)]).await;
+            let result = EmailAlias
+                .call(vec![Value::from(*email), Value::from(*name)])
+                .await;
             match (result, expected) {
-                (Ok(value), Ok(alias)) => assert_eq!(value.as_str(), Some(*alias), "{email} {name}"),
-                (Err(error), Err(index)) => assert_eq!(error.argument, Some(*index), "{email} {name}: {}", error.text),
-                (result, expected) => panic!("{email} {name}: got {result:?}, expected {expected:?}"),
+                (Ok(value), Ok(alias)) => {
+                    assert_eq!(value.as_str(), Some(*alias), "{email} {name}")
+                }
+                (Err(error), Err(index)) => assert_eq!(
+                    error.argument,
+                    Some(*index),
+                    "{email} {name}: {}",
+                    error.text
+                ),
+                (result, expected) => {
+                    panic!("{email} {name}: got {result:?}, expected {expected:?}")
+                }
             }
         }
     }

@@ -59,12 +59,20 @@ fn validate_static(config: &Value) -> Diagnostics {
     let mut diagnostics = Diagnostics::default();
     if let Some(name) = config.get("name").as_str() {
         if let Err(error) = validate_installation_name(name) {
-            diagnostics.attribute_error(AttributePath::root("name"), "Invalid installation name", error.to_string());
+            diagnostics.attribute_error(
+                AttributePath::root("name"),
+                "Invalid installation name",
+                error.to_string(),
+            );
         }
     }
     if let Some(id) = config.get("master_account_id").as_str() {
         if let Err(error) = validate_account_id(id) {
-            diagnostics.attribute_error(AttributePath::root("master_account_id"), "Invalid management account ID", error.to_string());
+            diagnostics.attribute_error(
+                AttributePath::root("master_account_id"),
+                "Invalid management account ID",
+                error.to_string(),
+            );
         }
     }
     let sso_user = config.get("sso_user");
@@ -78,7 +86,11 @@ fn validate_static(config: &Value) -> Diagnostics {
         }
     }
     for field in ["first_name", "last_name"] {
-        if sso_user.get(field).as_str().is_some_and(|v| v.trim().is_empty()) {
+        if sso_user
+            .get(field)
+            .as_str()
+            .is_some_and(|v| v.trim().is_empty())
+        {
             diagnostics.attribute_error(
                 AttributePath::root("sso_user").attribute(field),
                 "Empty SSO user name",
@@ -132,7 +144,12 @@ async fn check_live(
     }
 
     let reference = config.get("organizational_unit").as_str()?;
-    let unit = resolve_unit(zone, reference, AttributePath::root("organizational_unit"), diagnostics)?;
+    let unit = resolve_unit(
+        zone,
+        reference,
+        AttributePath::root("organizational_unit"),
+        diagnostics,
+    )?;
 
     let claimed_by = zone
         .unit_tags
@@ -166,8 +183,14 @@ fn fill_computed(state: &mut Value, zone: &LandingZone, unit: &OuNode) {
     state.set("id", state.get("name").clone());
     state.set("organizational_unit_id", unit.id.clone().into());
     state.set("organizational_unit_path", unit.path.clone().into());
-    state.set("account_factory_product_id", zone.product.product_id.clone().into());
-    state.set("provisioning_artifact_id", zone.product.provisioning_artifact_id.clone().into());
+    state.set(
+        "account_factory_product_id",
+        zone.product.product_id.clone().into(),
+    );
+    state.set(
+        "provisioning_artifact_id",
+        zone.product.provisioning_artifact_id.clone().into(),
+    );
     state.set("launch_path_id", zone.product.launch_path_id.clone().into());
 }
 
@@ -175,7 +198,10 @@ fn claim_tags(state: &Value) -> BTreeMap<String, String> {
     let sso_user = state.get("sso_user");
     let mut tags = BTreeMap::new();
     let mut put = |key: &str, value: &Value| {
-        tags.insert(key.to_string(), value.as_str().unwrap_or_default().to_string());
+        tags.insert(
+            key.to_string(),
+            value.as_str().unwrap_or_default().to_string(),
+        );
     };
     put(TAG_INSTALLATION, state.get("name"));
     put(TAG_SSO_EMAIL, sso_user.get("email"));
@@ -212,7 +238,9 @@ impl Resource for AwsOrganization {
         let prior = &request.prior_state;
         for attribute in ["name", "master_account_id", "control_tower_region"] {
             if !prior.is_null() && prior.get(attribute) != planned.get(attribute) {
-                response.requires_replace.push(AttributePath::root(attribute));
+                response
+                    .requires_replace
+                    .push(AttributePath::root(attribute));
             }
         }
 
@@ -232,24 +260,36 @@ impl Resource for AwsOrganization {
         let zone = match connection.inventory.landing_zone().await {
             Ok(zone) => zone,
             Err(error) => {
-                response.diagnostics.extend(diagnostic_from_inventory(&error));
+                response
+                    .diagnostics
+                    .extend(diagnostic_from_inventory(&error));
                 return response;
             }
         };
-        let Some(unit) = check_live(&connection, config, &zone, &mut response.diagnostics).await else {
+        let Some(unit) = check_live(&connection, config, &zone, &mut response.diagnostics).await
+        else {
             return response;
         };
         if response.diagnostics.has_errors() {
             return response;
         }
-        if !prior.is_null() && prior.get("organizational_unit_id").as_str() != Some(unit.id.as_str()) {
-            response.requires_replace.push(AttributePath::root("organizational_unit"));
+        if !prior.is_null()
+            && prior.get("organizational_unit_id").as_str() != Some(unit.id.as_str())
+        {
+            response
+                .requires_replace
+                .push(AttributePath::root("organizational_unit"));
         }
         fill_computed(&mut planned, &zone, &unit);
         self.data.planned_organizations.lock().await.insert(
             config.get("name").as_str().unwrap_or_default().to_string(),
             PlannedOrganization {
-                sso_email: config.get("sso_user").get("email").as_str().unwrap_or_default().to_string(),
+                sso_email: config
+                    .get("sso_user")
+                    .get("email")
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_string(),
                 organizational_unit_id: Some(unit.id.clone()),
             },
         );
@@ -271,7 +311,9 @@ impl Resource for AwsOrganization {
         let zone = match connection.inventory.landing_zone().await {
             Ok(zone) => zone,
             Err(error) => {
-                response.diagnostics.extend(diagnostic_from_inventory(&error));
+                response
+                    .diagnostics
+                    .extend(diagnostic_from_inventory(&error));
                 response.new_state = request.prior_state;
                 return response;
             }
@@ -282,7 +324,14 @@ impl Resource for AwsOrganization {
         }
 
         let mut state = request.planned_state.clone();
-        let Some(unit) = check_live(&connection, &request.config, &zone, &mut response.diagnostics).await else {
+        let Some(unit) = check_live(
+            &connection,
+            &request.config,
+            &zone,
+            &mut response.diagnostics,
+        )
+        .await
+        else {
             response.new_state = request.prior_state;
             return response;
         };
@@ -292,7 +341,9 @@ impl Resource for AwsOrganization {
         }
         fill_computed(&mut state, &zone, &unit);
         let tags = claim_tags(&state);
-        if let Err(error) = organizations::tag_resource(&connection.clients.organizations, &unit.id, &tags).await {
+        if let Err(error) =
+            organizations::tag_resource(&connection.clients.organizations, &unit.id, &tags).await
+        {
             response.diagnostics.error(
                 format!("Claiming organizational unit {} failed", unit.id),
                 error.to_string(),
@@ -322,13 +373,18 @@ impl Resource for AwsOrganization {
         let zone = match connection.inventory.landing_zone().await {
             Ok(zone) => zone,
             Err(error) => {
-                response.diagnostics.extend(diagnostic_from_inventory(&error));
+                response
+                    .diagnostics
+                    .extend(diagnostic_from_inventory(&error));
                 return response;
             }
         };
         let state = &request.current_state;
         let name = state.get("name").as_str().unwrap_or_default();
-        let unit_id = state.get("organizational_unit_id").as_str().unwrap_or_default();
+        let unit_id = state
+            .get("organizational_unit_id")
+            .as_str()
+            .unwrap_or_default();
 
         let Some(unit) = zone.unit(unit_id) else {
             response.diagnostics.warning(
@@ -361,7 +417,11 @@ impl Resource for AwsOrganization {
 
         let mut new_state = state.clone();
         let mut sso_user = state.get("sso_user").clone();
-        for (field, key) in [("email", TAG_SSO_EMAIL), ("first_name", TAG_SSO_FIRST_NAME), ("last_name", TAG_SSO_LAST_NAME)] {
+        for (field, key) in [
+            ("email", TAG_SSO_EMAIL),
+            ("first_name", TAG_SSO_FIRST_NAME),
+            ("last_name", TAG_SSO_LAST_NAME),
+        ] {
             if let Some(value) = tags.get(key) {
                 sso_user.set(field, value.clone().into());
             }
@@ -384,7 +444,9 @@ impl Resource for AwsOrganization {
         let zone = match connection.inventory.landing_zone().await {
             Ok(zone) => zone,
             Err(error) => {
-                response.diagnostics.extend(diagnostic_from_inventory(&error));
+                response
+                    .diagnostics
+                    .extend(diagnostic_from_inventory(&error));
                 return response;
             }
         };
@@ -397,12 +459,21 @@ impl Resource for AwsOrganization {
             return response;
         };
         let Some(unit) = zone.unit(&installation.unit_id) else {
-            response.diagnostics.error("Claimed OU not found", format!("Installation {id:?} claims OU {}, which does not exist.", installation.unit_id));
+            response.diagnostics.error(
+                "Claimed OU not found",
+                format!(
+                    "Installation {id:?} claims OU {}, which does not exist.",
+                    installation.unit_id
+                ),
+            );
             return response;
         };
         let mut state = Value::Null;
         state.set("name", id.into());
-        state.set("master_account_id", zone.organization.master_account_id.clone().into());
+        state.set(
+            "master_account_id",
+            zone.organization.master_account_id.clone().into(),
+        );
         state.set("control_tower_region", connection.region.clone().into());
         state.set("organizational_unit", unit.path.clone().into());
         let mut sso_user = Value::Null;
@@ -418,25 +489,44 @@ impl Resource for AwsOrganization {
 
 impl AwsOrganization {
     /// Releases the claim, refusing while accounts of this installation are still managed.
-    async fn delete(&self, connection: &Connection, zone: &LandingZone, prior: Value) -> ApplyResponse {
+    async fn delete(
+        &self,
+        connection: &Connection,
+        zone: &LandingZone,
+        prior: Value,
+    ) -> ApplyResponse {
         let mut response = ApplyResponse::default();
         let name = prior.get("name").as_str().unwrap_or_default().to_string();
-        let unit_id = prior.get("organizational_unit_id").as_str().unwrap_or_default().to_string();
+        let unit_id = prior
+            .get("organizational_unit_id")
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
 
         let mut remaining = Vec::new();
         for product in &zone.products {
-            let Some(account_id) = product.physical_id.as_deref() else { continue };
-            let tags = match organizations::list_tags(&connection.clients.organizations, account_id).await {
+            let Some(account_id) = product.physical_id.as_deref() else {
+                continue;
+            };
+            let tags = match organizations::list_tags(&connection.clients.organizations, account_id)
+                .await
+            {
                 Ok(tags) => tags,
                 Err(error) if error.has_code("TargetNotFoundException") => continue,
                 Err(error) => {
-                    response.diagnostics.error("Listing the installation's accounts failed", error.to_string());
+                    response.diagnostics.error(
+                        "Listing the installation's accounts failed",
+                        error.to_string(),
+                    );
                     response.new_state = prior;
                     return response;
                 }
             };
             if tags.get(TAG_INSTALLATION) == Some(&name) {
-                let account_name = zone.account(account_id).map(|a| a.name.clone()).unwrap_or_default();
+                let account_name = zone
+                    .account(account_id)
+                    .map(|a| a.name.clone())
+                    .unwrap_or_default();
                 remaining.push(format!("{account_name} ({account_id})"));
             }
         }
@@ -451,8 +541,14 @@ impl AwsOrganization {
 
         if zone.unit(&unit_id).is_some() {
             let keys: Vec<String> = claim_tags(&prior).into_keys().collect();
-            if let Err(error) = organizations::untag_resource(&connection.clients.organizations, &unit_id, &keys).await {
-                response.diagnostics.error(format!("Releasing the claim on {unit_id} failed"), error.to_string());
+            if let Err(error) =
+                organizations::untag_resource(&connection.clients.organizations, &unit_id, &keys)
+                    .await
+            {
+                response.diagnostics.error(
+                    format!("Releasing the claim on {unit_id} failed"),
+                    error.to_string(),
+                );
                 response.new_state = prior;
                 return response;
             }

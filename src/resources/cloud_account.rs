@@ -11,12 +11,14 @@ use std::time::{Duration, Instant};
 use async_trait::async_trait;
 use rand::Rng;
 
-use crate::aws::account_factory::{self, AccountParameters, ProductStatus, ProvisionedProduct, RecordStatus};
+use crate::aws::account_factory::{
+    self, AccountParameters, ProductStatus, ProvisionedProduct, RecordStatus,
+};
 use crate::aws::limiter::LimiterError;
 use crate::aws::organizations::{self, CloseOutcome};
 use crate::aws::waiter::{wait_for_record, WaitError};
 use crate::aws::AwsError;
-use crate::inventory::{Installation, LandingZone, RESERVED_TAG_PREFIX, TAG_INSTALLATION, TAG_TEAM};
+use crate::inventory::{LandingZone, RESERVED_TAG_PREFIX, TAG_INSTALLATION, TAG_TEAM};
 use crate::plugin::plan::mark_computed_unknown;
 use crate::plugin::{
     ApplyRequest, ApplyResponse, Attribute, AttributePath, Block, Context, Diagnostics,
@@ -112,17 +114,29 @@ fn validate_static(config: &Value) -> Diagnostics {
     let mut diagnostics = Diagnostics::default();
     if let Some(name) = config.get("name").as_str() {
         if let Err(error) = validate_account_name(name) {
-            diagnostics.attribute_error(AttributePath::root("name"), "Invalid account name", error.to_string());
+            diagnostics.attribute_error(
+                AttributePath::root("name"),
+                "Invalid account name",
+                error.to_string(),
+            );
         }
     }
     if let Some(team) = config.get("team").as_str() {
         if let Err(error) = validate_team(team) {
-            diagnostics.attribute_error(AttributePath::root("team"), "Invalid team", error.to_string());
+            diagnostics.attribute_error(
+                AttributePath::root("team"),
+                "Invalid team",
+                error.to_string(),
+            );
         }
     }
     if let Some(email) = config.get("email").as_str() {
         if let Err(error) = validate_email(email) {
-            diagnostics.attribute_error(AttributePath::root("email"), "Invalid email", error.to_string());
+            diagnostics.attribute_error(
+                AttributePath::root("email"),
+                "Invalid email",
+                error.to_string(),
+            );
         }
     }
     if let Some(tags) = config.get("tags").as_map() {
@@ -154,22 +168,23 @@ fn validate_static(config: &Value) -> Diagnostics {
 struct Owner {
     sso_email: String,
     unit_id: Option<String>,
-    installation: Option<Installation>,
 }
 
-async fn find_owner(data: &ProviderData, zone: &LandingZone, organization_id: &str) -> Option<Owner> {
+async fn find_owner(
+    data: &ProviderData,
+    zone: &LandingZone,
+    organization_id: &str,
+) -> Option<Owner> {
     if let Some(installation) = zone.installation(organization_id) {
         return Some(Owner {
             sso_email: installation.sso_email.clone(),
             unit_id: Some(installation.unit_id.clone()),
-            installation: Some(installation),
         });
     }
     let planned = data.planned_organizations.lock().await;
     planned.get(organization_id).map(|p| Owner {
         sso_email: p.sso_email.clone(),
         unit_id: p.organizational_unit_id.clone(),
-        installation: None,
     })
 }
 
@@ -182,11 +197,19 @@ fn account_email(config: &Value, sso_email: &str, diagnostics: &mut Diagnostics)
     match email_alias(sso_email, name) {
         Ok(alias) => Some(alias),
         Err(error @ EmailError::TooLong { .. }) => {
-            diagnostics.attribute_error(AttributePath::root("name"), "Generated email too long", error.to_string());
+            diagnostics.attribute_error(
+                AttributePath::root("name"),
+                "Generated email too long",
+                error.to_string(),
+            );
             None
         }
         Err(error) => {
-            diagnostics.attribute_error(AttributePath::root("name"), "Invalid generated email", error.to_string());
+            diagnostics.attribute_error(
+                AttributePath::root("name"),
+                "Invalid generated email",
+                error.to_string(),
+            );
             None
         }
     }
@@ -203,13 +226,19 @@ async fn check_email_free(
     path: AttributePath,
     diagnostics: &mut Diagnostics,
 ) {
-    let Some(holder) = zone.account_by_email(email) else { return };
+    let Some(holder) = zone.account_by_email(email) else {
+        return;
+    };
     if Some(holder.id.as_str()) == own_account_id {
         return;
     }
     if zone.product_for_account(&holder.id).is_some() {
-        if let Ok(tags) = organizations::list_tags(&connection.clients.organizations, &holder.id).await {
-            if tags.get(TAG_INSTALLATION).map(String::as_str) == Some(organization_id) && own_account_id.is_none() {
+        if let Ok(tags) =
+            organizations::list_tags(&connection.clients.organizations, &holder.id).await
+        {
+            if tags.get(TAG_INSTALLATION).map(String::as_str) == Some(organization_id)
+                && own_account_id.is_none()
+            {
                 return;
             }
         }
@@ -225,15 +254,15 @@ async fn check_email_free(
 }
 
 /// Registers this plan and fails when a sibling resource in the same run would get the
-/// same email or the same name in the same organization.
-async fn check_siblings(data: &ProviderData, planned: PlannedAccount, diagnostics: &mut Diagnostics) {
-    {
-        let mut accounts = data.planned_accounts.lock().await;
-        accounts.retain(|a| {
-            !(a.organization_id == planned.organization_id && a.team == planned.team && a.name == planned.name && a.email == planned.email)
-        });
-        accounts.push(planned.clone());
-    }
+/// same email or the same name in the same organization. Terraform starts a new provider
+/// process for each plan and apply walk and plans each resource once per walk, so every
+/// entry is a different resource instance.
+async fn check_siblings(
+    data: &ProviderData,
+    planned: PlannedAccount,
+    diagnostics: &mut Diagnostics,
+) {
+    data.planned_accounts.lock().await.push(planned.clone());
     // Sibling resources are planned concurrently; wait briefly so that each sees the others.
     tokio::time::sleep(PLAN_SETTLE).await;
     let accounts = data.planned_accounts.lock().await;
@@ -288,14 +317,25 @@ impl Resource for CloudAccount {
             return response;
         }
 
-        let creating = prior.is_null() || prior.get("organization_id") != config.get("organization_id");
+        let creating =
+            prior.is_null() || prior.get("organization_id") != config.get("organization_id");
         if !prior.is_null() && prior.get("organization_id") != config.get("organization_id") {
-            response.requires_replace.push(AttributePath::root("organization_id"));
+            response
+                .requires_replace
+                .push(AttributePath::root("organization_id"));
         }
 
         if !creating {
             // Values fixed at creation keep their prior values.
-            for name in ["id", "account_id", "provisioned_product_id", "provisioned_product_name", "sso_user_portal_url", "admin_role_arn", "state"] {
+            for name in [
+                "id",
+                "account_id",
+                "provisioned_product_id",
+                "provisioned_product_name",
+                "sso_user_portal_url",
+                "admin_role_arn",
+                "state",
+            ] {
                 planned.set(name, prior.get(name).clone());
             }
             if let Some(email) = config.get("email").as_str() {
@@ -332,7 +372,9 @@ impl Resource for CloudAccount {
         let zone = match connection.inventory.landing_zone().await {
             Ok(zone) => zone,
             Err(error) => {
-                response.diagnostics.extend(diagnostic_from_inventory(&error));
+                response
+                    .diagnostics
+                    .extend(diagnostic_from_inventory(&error));
                 return response;
             }
         };
@@ -349,8 +391,16 @@ impl Resource for CloudAccount {
 
         // The target OU.
         let unit = match config.get("organizational_unit").as_str() {
-            Some(reference) => resolve_unit(&zone, reference, AttributePath::root("organizational_unit"), &mut response.diagnostics),
-            None => owner.unit_id.as_deref().and_then(|id| zone.unit(id).cloned()),
+            Some(reference) => resolve_unit(
+                &zone,
+                reference,
+                AttributePath::root("organizational_unit"),
+                &mut response.diagnostics,
+            ),
+            None => owner
+                .unit_id
+                .as_deref()
+                .and_then(|id| zone.unit(id).cloned()),
         };
         match &unit {
             Some(unit) => planned.set("organizational_unit_id", unit.id.clone().into()),
@@ -359,30 +409,69 @@ impl Resource for CloudAccount {
         }
 
         if creating {
-            let Some(email) = account_email(config, &owner.sso_email, &mut response.diagnostics) else {
+            let Some(email) = account_email(config, &owner.sso_email, &mut response.diagnostics)
+            else {
                 return response;
             };
             if let Err(error) = validate_email(&email) {
-                response.diagnostics.attribute_error(AttributePath::root("name"), "Invalid generated email", error.to_string());
+                response.diagnostics.attribute_error(
+                    AttributePath::root("name"),
+                    "Invalid generated email",
+                    error.to_string(),
+                );
                 return response;
             }
-            let email_path = if config.get("email").is_null() { AttributePath::root("name") } else { AttributePath::root("email") };
-            check_email_free(&connection, &zone, organization_id, &email, None, email_path, &mut response.diagnostics).await;
+            let email_path = if config.get("email").is_null() {
+                AttributePath::root("name")
+            } else {
+                AttributePath::root("email")
+            };
+            check_email_free(
+                &connection,
+                &zone,
+                organization_id,
+                &email,
+                None,
+                email_path,
+                &mut response.diagnostics,
+            )
+            .await;
             planned.set("email", email.clone().into());
             planned.set(
                 "provisioned_product_name",
-                provisioned_product_name(organization_id, config.get("name").as_str().unwrap_or_default(), &email).into(),
+                provisioned_product_name(
+                    organization_id,
+                    config.get("name").as_str().unwrap_or_default(),
+                    &email,
+                )
+                .into(),
             );
-            for name in ["id", "account_id", "provisioned_product_id", "state", "sso_user_portal_url", "admin_role_arn"] {
+            for name in [
+                "id",
+                "account_id",
+                "provisioned_product_id",
+                "state",
+                "sso_user_portal_url",
+                "admin_role_arn",
+            ] {
                 planned.set(name, Value::Unknown);
             }
         }
 
+        if !response.requires_replace.is_empty() {
+            // Terraform plans the replacement's create next, which registers the account.
+            response.planned_state = planned;
+            return response;
+        }
         let sibling = PlannedAccount {
             organization_id: organization_id.to_string(),
             team: config.get("team").as_str().unwrap_or_default().to_string(),
             name: config.get("name").as_str().unwrap_or_default().to_string(),
-            email: planned.get("email").as_str().unwrap_or_default().to_lowercase(),
+            email: planned
+                .get("email")
+                .as_str()
+                .unwrap_or_default()
+                .to_lowercase(),
             planned_at: Instant::now(),
         };
         check_siblings(&self.data, sibling, &mut response.diagnostics).await;
@@ -433,12 +522,18 @@ impl Resource for CloudAccount {
         let zone = match connection.inventory.landing_zone().await {
             Ok(zone) => zone,
             Err(error) => {
-                response.diagnostics.extend(diagnostic_from_inventory(&error));
+                response
+                    .diagnostics
+                    .extend(diagnostic_from_inventory(&error));
                 return response;
             }
         };
         let state = &request.current_state;
-        let account_id = state.get("account_id").as_str().unwrap_or_default().to_string();
+        let account_id = state
+            .get("account_id")
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
         let terminated = request.private.get(PRIVATE_TERMINATED).is_some();
 
         let Some(account) = zone.account(&account_id).cloned() else {
@@ -459,13 +554,17 @@ impl Resource for CloudAccount {
             return response;
         }
 
-        let tags = match organizations::list_tags(&connection.clients.organizations, &account_id).await {
-            Ok(tags) => tags,
-            Err(error) => {
-                response.diagnostics.error(format!("Reading the tags of account {account_id} failed"), error.to_string());
-                return response;
-            }
-        };
+        let tags =
+            match organizations::list_tags(&connection.clients.organizations, &account_id).await {
+                Ok(tags) => tags,
+                Err(error) => {
+                    response.diagnostics.error(
+                        format!("Reading the tags of account {account_id} failed"),
+                        error.to_string(),
+                    );
+                    return response;
+                }
+            };
         let mut new_state = state.clone();
         new_state.set("name", account.name.clone().into());
         new_state.set("email", account.email.clone().into());
@@ -512,18 +611,27 @@ impl Resource for CloudAccount {
             }
         };
         if let Err(error) = validate_account_id(account_id) {
-            response.diagnostics.error("Invalid import ID", error.to_string());
+            response
+                .diagnostics
+                .error("Invalid import ID", error.to_string());
             return response;
         }
         connection.inventory.invalidate().await;
         let zone = match connection.inventory.landing_zone().await {
             Ok(zone) => zone,
             Err(error) => {
-                response.diagnostics.extend(diagnostic_from_inventory(&error));
+                response
+                    .diagnostics
+                    .extend(diagnostic_from_inventory(&error));
                 return response;
             }
         };
-        let product = match account_factory::find_by_account(&connection.clients.service_catalog, account_id).await {
+        let product = match account_factory::find_by_account(
+            &connection.clients.service_catalog,
+            account_id,
+        )
+        .await
+        {
             Ok(Some(product)) => product,
             Ok(None) => {
                 response.diagnostics.error(
@@ -533,23 +641,40 @@ impl Resource for CloudAccount {
                 return response;
             }
             Err(error) => {
-                response.diagnostics.error(format!("Looking up the product of account {account_id} failed"), error.to_string());
+                response.diagnostics.error(
+                    format!("Looking up the product of account {account_id} failed"),
+                    error.to_string(),
+                );
                 return response;
             }
         };
         let Some(account) = zone.account(account_id).cloned() else {
-            response.diagnostics.error(format!("Account {account_id} not found"), format!("Account {account_id} is not a member of organization {}.", zone.organization.id));
+            response.diagnostics.error(
+                format!("Account {account_id} not found"),
+                format!(
+                    "Account {account_id} is not a member of organization {}.",
+                    zone.organization.id
+                ),
+            );
             return response;
         };
-        let tags = match organizations::list_tags(&connection.clients.organizations, account_id).await {
-            Ok(tags) => tags,
-            Err(error) => {
-                response.diagnostics.error(format!("Reading the tags of account {account_id} failed"), error.to_string());
-                return response;
-            }
-        };
-        let organization_id = given_organization.map(str::to_string).or_else(|| tags.get(TAG_INSTALLATION).cloned());
-        let team = given_team.map(str::to_string).or_else(|| tags.get(TAG_TEAM).cloned());
+        let tags =
+            match organizations::list_tags(&connection.clients.organizations, account_id).await {
+                Ok(tags) => tags,
+                Err(error) => {
+                    response.diagnostics.error(
+                        format!("Reading the tags of account {account_id} failed"),
+                        error.to_string(),
+                    );
+                    return response;
+                }
+            };
+        let organization_id = given_organization
+            .map(str::to_string)
+            .or_else(|| tags.get(TAG_INSTALLATION).cloned());
+        let team = given_team
+            .map(str::to_string)
+            .or_else(|| tags.get(TAG_TEAM).cloned());
         let (Some(organization_id), Some(team)) = (organization_id, team) else {
             response.diagnostics.error(
                 format!("Account {account_id} was not created by this provider"),
@@ -559,7 +684,10 @@ impl Resource for CloudAccount {
         };
         let parent = zone.parents.get(account_id).cloned().unwrap_or_default();
         let installation_unit = zone.installation(&organization_id).map(|i| i.unit_id);
-        let outputs = account_factory::product_outputs(&connection.clients.service_catalog, &product.id).await.unwrap_or_default();
+        let outputs =
+            account_factory::product_outputs(&connection.clients.service_catalog, &product.id)
+                .await
+                .unwrap_or_default();
 
         let mut state = Value::Null;
         state.set("organization_id", organization_id.into());
@@ -618,7 +746,10 @@ fn fill_account_state(
     state.set("organizational_unit_id", parent_id.to_string().into());
     state.set("provisioned_product_id", product.id.clone().into());
     state.set("provisioned_product_name", product.name.clone().into());
-    state.set("sso_user_portal_url", outputs.get("SSOUserPortal").cloned().into());
+    state.set(
+        "sso_user_portal_url",
+        outputs.get("SSOUserPortal").cloned().into(),
+    );
     state.set(
         "admin_role_arn",
         format!("arn:aws:iam::{}:role/{EXECUTION_ROLE}", account.id).into(),
@@ -653,7 +784,9 @@ fn limiter_error(error: LimiterError, what: &str) -> Diagnostics {
 }
 
 fn busy_backoff(attempt: u32) -> Duration {
-    let base = BUSY_BACKOFF_INITIAL.saturating_mul(1 << attempt.min(5)).min(BUSY_BACKOFF_MAX);
+    let base = BUSY_BACKOFF_INITIAL
+        .saturating_mul(1 << attempt.min(5))
+        .min(BUSY_BACKOFF_MAX);
     let jitter = rand::rng().random_range(0.5..1.0);
     base.mul_f64(jitter)
 }
@@ -671,7 +804,10 @@ async fn sleep_within(duration: Duration, ctx: &Context, deadline: Instant) -> b
 }
 
 fn wait_diagnostics(error: WaitError, what: &str, product: &str) -> Diagnostics {
-    Diagnostics::single_error(format!("{what} for provisioned product {product} did not finish"), error.to_string())
+    Diagnostics::single_error(
+        format!("{what} for provisioned product {product} did not finish"),
+        error.to_string(),
+    )
 }
 
 /// Everything create needs that comes from the organization.
@@ -686,8 +822,17 @@ struct CreatePlan {
 }
 
 impl CloudAccount {
-    fn prepare_create(&self, zone: &LandingZone, config: &Value, diagnostics: &mut Diagnostics) -> Option<CreatePlan> {
-        let organization_id = config.get("organization_id").as_str().unwrap_or_default().to_string();
+    fn prepare_create(
+        &self,
+        zone: &LandingZone,
+        config: &Value,
+        diagnostics: &mut Diagnostics,
+    ) -> Option<CreatePlan> {
+        let organization_id = config
+            .get("organization_id")
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
         let Some(installation) = zone.installation(&organization_id) else {
             diagnostics.attribute_error(
                 AttributePath::root("organization_id"),
@@ -698,11 +843,20 @@ impl CloudAccount {
         };
         let email = account_email(config, &installation.sso_email, diagnostics)?;
         if let Err(error) = validate_email(&email) {
-            diagnostics.attribute_error(AttributePath::root("email"), "Invalid email", error.to_string());
+            diagnostics.attribute_error(
+                AttributePath::root("email"),
+                "Invalid email",
+                error.to_string(),
+            );
             return None;
         }
         let unit: OuNode = match config.get("organizational_unit").as_str() {
-            Some(reference) => resolve_unit(zone, reference, AttributePath::root("organizational_unit"), diagnostics)?,
+            Some(reference) => resolve_unit(
+                zone,
+                reference,
+                AttributePath::root("organizational_unit"),
+                diagnostics,
+            )?,
             None => zone.unit(&installation.unit_id)?.clone(),
         };
         let name = config.get("name").as_str().unwrap_or_default().to_string();
@@ -730,7 +884,12 @@ impl CloudAccount {
         })
     }
 
-    async fn create(&self, ctx: &Context, connection: &Connection, request: &ApplyRequest) -> ApplyResponse {
+    async fn create(
+        &self,
+        ctx: &Context,
+        connection: &Connection,
+        request: &ApplyRequest,
+    ) -> ApplyResponse {
         let mut response = ApplyResponse::default();
         let config = &request.config;
         let deadline = Instant::now() + timeout(config, "create");
@@ -751,12 +910,18 @@ impl CloudAccount {
         let permit = match connection.limiter.acquire(&ctx.cancel, deadline).await {
             Ok(permit) => permit,
             Err(error) => {
-                response.diagnostics = limiter_error(error, &format!("Creating account {}", plan.parameters.account_name));
+                response.diagnostics = limiter_error(
+                    error,
+                    &format!("Creating account {}", plan.parameters.account_name),
+                );
                 return response;
             }
         };
 
-        let product = match self.provision_until_done(ctx, connection, &zone, &plan, deadline).await {
+        let product = match self
+            .provision_until_done(ctx, connection, &zone, &plan, deadline)
+            .await
+        {
             Ok(product) => product,
             Err(diagnostics) => {
                 response.diagnostics = diagnostics;
@@ -772,7 +937,10 @@ impl CloudAccount {
             );
             return response;
         };
-        match self.finish_create(connection, &plan, &product, &account_id, config).await {
+        match self
+            .finish_create(connection, &plan, &product, &account_id, config)
+            .await
+        {
             Ok(state) => response.new_state = state,
             Err(diagnostics) => response.diagnostics = diagnostics,
         }
@@ -794,27 +962,49 @@ impl CloudAccount {
         loop {
             let existing = account_factory::find_by_name(client, &plan.product_name)
                 .await
-                .map_err(|e| Diagnostics::single_error("Looking up the provisioned product failed", e.to_string()))?;
+                .map_err(|e| {
+                    Diagnostics::single_error(
+                        "Looking up the provisioned product failed",
+                        e.to_string(),
+                    )
+                })?;
             let record_id = match existing {
                 Some(found) if found.status == ProductStatus::Available => {
                     tracing::info!(provisioned_product_id = %found.id, "adopting the provisioned product of an earlier attempt");
                     return Ok(found);
                 }
-                Some(found) if matches!(found.status, ProductStatus::UnderChange | ProductStatus::PlanInProgress) => {
-                    let record_id = found.last_record_id.clone().or(found.last_provisioning_record_id.clone()).unwrap_or_default();
+                Some(found)
+                    if matches!(
+                        found.status,
+                        ProductStatus::UnderChange | ProductStatus::PlanInProgress
+                    ) =>
+                {
+                    let record_id = found
+                        .last_record_id
+                        .clone()
+                        .or(found.last_provisioning_record_id.clone())
+                        .unwrap_or_default();
                     tracing::info!(provisioned_product_id = %found.id, record_id = %record_id, "resuming the wait for an earlier provisioning");
                     record_id
                 }
                 Some(found) => {
                     tracing::warn!(provisioned_product_id = %found.id, status = found.status.as_str(), "terminating the failed product of an earlier attempt before provisioning again");
-                    self.terminate_failed(ctx, connection, &found, deadline).await?;
+                    self.terminate_failed(ctx, connection, &found, deadline)
+                        .await?;
                     continue;
                 }
                 None => {
                     if let Some(holder) = zone.account_by_email(&plan.parameters.account_email) {
                         if let Some(found) = zone.product_for_account(&holder.id) {
-                            let tags = organizations::list_tags(&connection.clients.organizations, &holder.id).await.unwrap_or_default();
-                            if tags.get(TAG_INSTALLATION) == Some(&plan.organization_id) && found.status == ProductStatus::Available {
+                            let tags = organizations::list_tags(
+                                &connection.clients.organizations,
+                                &holder.id,
+                            )
+                            .await
+                            .unwrap_or_default();
+                            if tags.get(TAG_INSTALLATION) == Some(&plan.organization_id)
+                                && found.status == ProductStatus::Available
+                            {
                                 tracing::info!(account_id = %holder.id, provisioned_product_id = %found.id, "adopting the account that already holds the email");
                                 return Ok(found.clone());
                             }
@@ -825,18 +1015,35 @@ impl CloudAccount {
                         ));
                     }
                     let token = provision_token(&plan.product_name, &attempt.to_string());
-                    match account_factory::provision(client, &product, &plan.product_name, &token, &plan.parameters, &plan.product_tags).await {
+                    match account_factory::provision(
+                        client,
+                        &product,
+                        &plan.product_name,
+                        &token,
+                        &plan.parameters,
+                        &plan.product_tags,
+                    )
+                    .await
+                    {
                         Ok(record) => {
                             tracing::info!(record_id = %record.id, provisioned_product_id = %record.provisioned_product_id, "provisioning started");
                             record.id
                         }
-                        Err(error) if error.has_code("InvalidParametersException") && error.message.contains("already exists") => {
-                            tracing::info!("a product with this name appeared meanwhile; looking it up again");
+                        Err(error)
+                            if error.has_code("InvalidParametersException")
+                                && error.message.contains("already exists") =>
+                        {
+                            tracing::info!(
+                                "a product with this name appeared meanwhile; looking it up again"
+                            );
                             continue;
                         }
                         Err(error) => {
                             return Err(Diagnostics::single_error(
-                                format!("Provisioning account {} failed", plan.parameters.account_name),
+                                format!(
+                                    "Provisioning account {} failed",
+                                    plan.parameters.account_name
+                                ),
                                 error.to_string(),
                             ))
                         }
@@ -851,13 +1058,21 @@ impl CloudAccount {
                 RecordStatus::Succeeded => {
                     let found = account_factory::find_by_name(client, &plan.product_name)
                         .await
-                        .map_err(|e| Diagnostics::single_error("Looking up the provisioned product failed", e.to_string()))?;
+                        .map_err(|e| {
+                            Diagnostics::single_error(
+                                "Looking up the provisioned product failed",
+                                e.to_string(),
+                            )
+                        })?;
                     if let Some(found) = found {
                         return Ok(found);
                     }
                     return Err(Diagnostics::single_error(
                         format!("Provisioned product {} vanished", plan.product_name),
-                        format!("Record {} succeeded, but no product named {} exists.", record.id, plan.product_name),
+                        format!(
+                            "Record {} succeeded, but no product named {} exists.",
+                            record.id, plan.product_name
+                        ),
                     ));
                 }
                 _ if record.failed_because_busy() => {
@@ -888,12 +1103,23 @@ impl CloudAccount {
     }
 
     /// Terminates a failed or tainted product with IgnoreErrors and waits for it.
-    async fn terminate_failed(&self, ctx: &Context, connection: &Connection, found: &ProvisionedProduct, deadline: Instant) -> Result<(), Diagnostics> {
+    async fn terminate_failed(
+        &self,
+        ctx: &Context,
+        connection: &Connection,
+        found: &ProvisionedProduct,
+        deadline: Instant,
+    ) -> Result<(), Diagnostics> {
         let client = &connection.clients.service_catalog;
         let token = provision_token(&found.name, &format!("terminate-{}", found.id));
         let record = account_factory::terminate(client, &found.id, &token, true)
             .await
-            .map_err(|e| Diagnostics::single_error(format!("Terminating failed product {} failed", found.id), e.to_string()))?;
+            .map_err(|e| {
+                Diagnostics::single_error(
+                    format!("Terminating failed product {} failed", found.id),
+                    e.to_string(),
+                )
+            })?;
         if let Some(record) = record {
             let record = wait_for_record(client, &record.id, &ctx.cancel, deadline)
                 .await
@@ -918,29 +1144,53 @@ impl CloudAccount {
         config: &Value,
     ) -> Result<Value, Diagnostics> {
         let organizations_client = &connection.clients.organizations;
-        let fail = |what: String, error: AwsError| Diagnostics::single_error(what, error.to_string());
+        let fail =
+            |what: String, error: AwsError| Diagnostics::single_error(what, error.to_string());
         organizations::tag_resource(organizations_client, account_id, &plan.tags)
             .await
             .map_err(|e| fail(format!("Tagging account {account_id} failed"), e))?;
         let account = organizations::describe_account(organizations_client, account_id)
             .await
             .map_err(|e| fail(format!("Reading account {account_id} failed"), e))?
-            .ok_or_else(|| Diagnostics::single_error(format!("Account {account_id} not found"), "Account Factory reported the account, but Organizations does not know it."))?;
+            .ok_or_else(|| {
+                Diagnostics::single_error(
+                    format!("Account {account_id} not found"),
+                    "Account Factory reported the account, but Organizations does not know it.",
+                )
+            })?;
         let parent = organizations::parent_of(organizations_client, account_id)
             .await
-            .map_err(|e| fail(format!("Reading the parent of account {account_id} failed"), e))?;
-        let outputs = account_factory::product_outputs(&connection.clients.service_catalog, &product.id)
-            .await
-            .unwrap_or_default();
+            .map_err(|e| {
+                fail(
+                    format!("Reading the parent of account {account_id} failed"),
+                    e,
+                )
+            })?;
+        let outputs =
+            account_factory::product_outputs(&connection.clients.service_catalog, &product.id)
+                .await
+                .unwrap_or_default();
         tracing::info!(account_id, provisioned_product_id = %product.id, "account created");
 
         let mut state = config.clone();
-        state.set("close_on_deletion", config.get("close_on_deletion").as_bool().unwrap_or(false).into());
+        state.set(
+            "close_on_deletion",
+            config
+                .get("close_on_deletion")
+                .as_bool()
+                .unwrap_or(false)
+                .into(),
+        );
         fill_account_state(&mut state, &account, product, &parent, &outputs);
         Ok(state)
     }
 
-    async fn update(&self, ctx: &Context, connection: &Connection, request: &ApplyRequest) -> ApplyResponse {
+    async fn update(
+        &self,
+        ctx: &Context,
+        connection: &Connection,
+        request: &ApplyRequest,
+    ) -> ApplyResponse {
         let prior = &request.prior_state;
         let planned = &request.planned_state;
         let config = &request.config;
@@ -950,8 +1200,16 @@ impl CloudAccount {
             diagnostics: Diagnostics::default(),
         };
         let deadline = Instant::now() + timeout(config, "update");
-        let account_id = prior.get("account_id").as_str().unwrap_or_default().to_string();
-        let product_id = prior.get("provisioned_product_id").as_str().unwrap_or_default().to_string();
+        let account_id = prior
+            .get("account_id")
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        let product_id = prior
+            .get("provisioned_product_id")
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
         let span = tracing::info_span!("update_account", account_id = %account_id, provisioned_product_id = %product_id);
         let _entered = span.enter();
 
@@ -964,21 +1222,39 @@ impl CloudAccount {
         };
         let organization_id = config.get("organization_id").as_str().unwrap_or_default();
         let Some(installation) = zone.installation(organization_id) else {
-            response.diagnostics.attribute_error(AttributePath::root("organization_id"), "Organization not found", format!("No installation named {organization_id:?} has claimed an OU."));
+            response.diagnostics.attribute_error(
+                AttributePath::root("organization_id"),
+                "Organization not found",
+                format!("No installation named {organization_id:?} has claimed an OU."),
+            );
             return response;
         };
         let target_unit = match config.get("organizational_unit").as_str() {
-            Some(reference) => resolve_unit(&zone, reference, AttributePath::root("organizational_unit"), &mut response.diagnostics),
+            Some(reference) => resolve_unit(
+                &zone,
+                reference,
+                AttributePath::root("organizational_unit"),
+                &mut response.diagnostics,
+            ),
             None => zone.unit(&installation.unit_id).cloned(),
         };
         let Some(target_unit) = target_unit else {
             if !response.diagnostics.has_errors() {
-                response.diagnostics.error("Organizational unit not found", format!("The OU {} of installation {organization_id:?} no longer exists.", installation.unit_id));
+                response.diagnostics.error(
+                    "Organizational unit not found",
+                    format!(
+                        "The OU {} of installation {organization_id:?} no longer exists.",
+                        installation.unit_id
+                    ),
+                );
             }
             return response;
         };
         let new_name = planned.get("name").as_str().unwrap_or_default().to_string();
-        let current_name = zone.account(&account_id).map(|a| a.name.clone()).unwrap_or_default();
+        let current_name = zone
+            .account(&account_id)
+            .map(|a| a.name.clone())
+            .unwrap_or_default();
         let current_parent = zone.parents.get(&account_id).cloned().unwrap_or_default();
         let needs_product_update = new_name != current_name
             || target_unit.id != current_parent
@@ -989,7 +1265,8 @@ impl CloudAccount {
             let permit = match connection.limiter.acquire(&ctx.cancel, deadline).await {
                 Ok(permit) => permit,
                 Err(error) => {
-                    response.diagnostics = limiter_error(error, &format!("Updating account {account_id}"));
+                    response.diagnostics =
+                        limiter_error(error, &format!("Updating account {account_id}"));
                     return response;
                 }
             };
@@ -1001,7 +1278,10 @@ impl CloudAccount {
                 sso_user_last_name: installation.sso_last_name.clone(),
                 managed_organizational_unit: format!("{} ({})", target_unit.name, target_unit.id),
             };
-            if let Err(diagnostics) = self.update_product(ctx, connection, &zone, &product_id, &parameters, deadline).await {
+            if let Err(diagnostics) = self
+                .update_product(ctx, connection, &zone, &product_id, &parameters, deadline)
+                .await
+            {
                 response.diagnostics = diagnostics;
                 return response;
             }
@@ -1010,27 +1290,52 @@ impl CloudAccount {
             // Account Factory may leave the Organizations name or parent behind; finish both.
             match organizations::describe_account(organizations_client, &account_id).await {
                 Ok(Some(account)) if account.name != new_name => {
-                    if let Err(error) = crate::aws::account::put_account_name(&connection.clients.account, &account_id, &new_name).await {
-                        response.diagnostics.error(format!("Renaming account {account_id} failed"), error.to_string());
+                    if let Err(error) = crate::aws::account::put_account_name(
+                        &connection.clients.account,
+                        &account_id,
+                        &new_name,
+                    )
+                    .await
+                    {
+                        response.diagnostics.error(
+                            format!("Renaming account {account_id} failed"),
+                            error.to_string(),
+                        );
                         return response;
                     }
                 }
                 Ok(_) => {}
                 Err(error) => {
-                    response.diagnostics.error(format!("Reading account {account_id} failed"), error.to_string());
+                    response.diagnostics.error(
+                        format!("Reading account {account_id} failed"),
+                        error.to_string(),
+                    );
                     return response;
                 }
             }
             match organizations::parent_of(organizations_client, &account_id).await {
                 Ok(parent) if parent != target_unit.id => {
-                    if let Err(error) = organizations::move_account(organizations_client, &account_id, &parent, &target_unit.id).await {
-                        response.diagnostics.error(format!("Moving account {account_id} failed"), error.to_string());
+                    if let Err(error) = organizations::move_account(
+                        organizations_client,
+                        &account_id,
+                        &parent,
+                        &target_unit.id,
+                    )
+                    .await
+                    {
+                        response.diagnostics.error(
+                            format!("Moving account {account_id} failed"),
+                            error.to_string(),
+                        );
                         return response;
                     }
                 }
                 Ok(_) => {}
                 Err(error) => {
-                    response.diagnostics.error(format!("Reading the parent of account {account_id} failed"), error.to_string());
+                    response.diagnostics.error(
+                        format!("Reading the parent of account {account_id} failed"),
+                        error.to_string(),
+                    );
                     return response;
                 }
             }
@@ -1041,32 +1346,63 @@ impl CloudAccount {
         let current = match organizations::list_tags(organizations_client, &account_id).await {
             Ok(tags) => tags,
             Err(error) => {
-                response.diagnostics.error(format!("Reading the tags of account {account_id} failed"), error.to_string());
+                response.diagnostics.error(
+                    format!("Reading the tags of account {account_id} failed"),
+                    error.to_string(),
+                );
                 return response;
             }
         };
         let mut wanted = config_tags(config);
         wanted.insert(TAG_INSTALLATION.to_string(), organization_id.to_string());
-        wanted.insert(TAG_TEAM.to_string(), config.get("team").as_str().unwrap_or_default().to_string());
-        let stale: Vec<String> = current.keys().filter(|k| !wanted.contains_key(*k)).cloned().collect();
-        let changed: BTreeMap<String, String> = wanted.iter().filter(|(k, v)| current.get(*k) != Some(v)).map(|(k, v)| (k.clone(), v.clone())).collect();
-        if let Err(error) = organizations::untag_resource(organizations_client, &account_id, &stale).await {
-            response.diagnostics.error(format!("Removing tags of account {account_id} failed"), error.to_string());
+        wanted.insert(
+            TAG_TEAM.to_string(),
+            config.get("team").as_str().unwrap_or_default().to_string(),
+        );
+        let stale: Vec<String> = current
+            .keys()
+            .filter(|k| !wanted.contains_key(*k))
+            .cloned()
+            .collect();
+        let changed: BTreeMap<String, String> = wanted
+            .iter()
+            .filter(|(k, v)| current.get(*k) != Some(v))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        if let Err(error) =
+            organizations::untag_resource(organizations_client, &account_id, &stale).await
+        {
+            response.diagnostics.error(
+                format!("Removing tags of account {account_id} failed"),
+                error.to_string(),
+            );
             return response;
         }
-        if let Err(error) = organizations::tag_resource(organizations_client, &account_id, &changed).await {
-            response.diagnostics.error(format!("Tagging account {account_id} failed"), error.to_string());
+        if let Err(error) =
+            organizations::tag_resource(organizations_client, &account_id, &changed).await
+        {
+            response.diagnostics.error(
+                format!("Tagging account {account_id} failed"),
+                error.to_string(),
+            );
             return response;
         }
 
-        let account = match organizations::describe_account(organizations_client, &account_id).await {
+        let account = match organizations::describe_account(organizations_client, &account_id).await
+        {
             Ok(Some(account)) => account,
             Ok(None) => {
-                response.diagnostics.error(format!("Account {account_id} not found"), "The account left the organization during the update.");
+                response.diagnostics.error(
+                    format!("Account {account_id} not found"),
+                    "The account left the organization during the update.",
+                );
                 return response;
             }
             Err(error) => {
-                response.diagnostics.error(format!("Reading account {account_id} failed"), error.to_string());
+                response.diagnostics.error(
+                    format!("Reading account {account_id} failed"),
+                    error.to_string(),
+                );
                 return response;
             }
         };
@@ -1093,10 +1429,23 @@ impl CloudAccount {
         let client = &connection.clients.service_catalog;
         let mut attempt = 0u32;
         loop {
-            let token = provision_token(product_id, &format!("update-{}-{attempt}-{}", parameters.account_name, rand::rng().random::<u32>()));
-            let record = account_factory::update(client, &zone.product, product_id, &token, parameters)
-                .await
-                .map_err(|e| Diagnostics::single_error(format!("Updating provisioned product {product_id} failed"), e.to_string()))?;
+            let token = provision_token(
+                product_id,
+                &format!(
+                    "update-{}-{attempt}-{}",
+                    parameters.account_name,
+                    rand::rng().random::<u32>()
+                ),
+            );
+            let record =
+                account_factory::update(client, &zone.product, product_id, &token, parameters)
+                    .await
+                    .map_err(|e| {
+                        Diagnostics::single_error(
+                            format!("Updating provisioned product {product_id} failed"),
+                            e.to_string(),
+                        )
+                    })?;
             tracing::info!(record_id = %record.id, provisioned_product_id = product_id, "update started");
             let record = wait_for_record(client, &record.id, &ctx.cancel, deadline)
                 .await
@@ -1117,7 +1466,15 @@ impl CloudAccount {
                 .ok()
                 .and_then(|found| found.into_iter().find(|p| p.id == product_id));
             let status_text = status
-                .map(|p| format!("The product is now {}{}.", p.status.as_str(), p.status_message.map(|m| format!(": {m}")).unwrap_or_default()))
+                .map(|p| {
+                    format!(
+                        "The product is now {}{}.",
+                        p.status.as_str(),
+                        p.status_message
+                            .map(|m| format!(": {m}"))
+                            .unwrap_or_default()
+                    )
+                })
                 .unwrap_or_default();
             return Err(Diagnostics::single_error(
                 format!("Updating provisioned product {product_id} failed"),
@@ -1126,7 +1483,12 @@ impl CloudAccount {
         }
     }
 
-    async fn delete(&self, ctx: &Context, connection: &Connection, request: &ApplyRequest) -> ApplyResponse {
+    async fn delete(
+        &self,
+        ctx: &Context,
+        connection: &Connection,
+        request: &ApplyRequest,
+    ) -> ApplyResponse {
         let prior = &request.prior_state;
         let mut private = request.planned_private.clone();
         let mut response = ApplyResponse {
@@ -1135,8 +1497,16 @@ impl CloudAccount {
             diagnostics: Diagnostics::default(),
         };
         let deadline = Instant::now() + timeout(prior, "delete");
-        let account_id = prior.get("account_id").as_str().unwrap_or_default().to_string();
-        let product_id = prior.get("provisioned_product_id").as_str().unwrap_or_default().to_string();
+        let account_id = prior
+            .get("account_id")
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        let product_id = prior
+            .get("provisioned_product_id")
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
         let span = tracing::info_span!("delete_account", account_id = %account_id, provisioned_product_id = %product_id);
         let _entered = span.enter();
         let client = &connection.clients.service_catalog;
@@ -1145,25 +1515,31 @@ impl CloudAccount {
             let permit = match connection.limiter.acquire(&ctx.cancel, deadline).await {
                 Ok(permit) => permit,
                 Err(error) => {
-                    response.diagnostics = limiter_error(error, &format!("Deleting account {account_id}"));
+                    response.diagnostics =
+                        limiter_error(error, &format!("Deleting account {account_id}"));
                     return response;
                 }
             };
             let mut attempt = 0u32;
             loop {
                 let token = provision_token(&product_id, &format!("terminate-{attempt}"));
-                let record = match account_factory::terminate(client, &product_id, &token, true).await {
-                    Ok(record) => record,
-                    Err(error) => {
-                        response.diagnostics.error(format!("Terminating provisioned product {product_id} failed"), format!("{error}. The account was not closed."));
-                        return response;
-                    }
-                };
+                let record =
+                    match account_factory::terminate(client, &product_id, &token, true).await {
+                        Ok(record) => record,
+                        Err(error) => {
+                            response.diagnostics.error(
+                                format!("Terminating provisioned product {product_id} failed"),
+                                format!("{error}. The account was not closed."),
+                            );
+                            return response;
+                        }
+                    };
                 let Some(record) = record else {
                     tracing::info!("the provisioned product was already terminated");
                     break;
                 };
-                let record = match wait_for_record(client, &record.id, &ctx.cancel, deadline).await {
+                let record = match wait_for_record(client, &record.id, &ctx.cancel, deadline).await
+                {
                     Ok(record) => record,
                     Err(error) => {
                         response.diagnostics = wait_diagnostics(error, "Terminating", &product_id);
@@ -1198,7 +1574,10 @@ impl CloudAccount {
             return response;
         }
 
-        match self.close_account(ctx, connection, &account_id, deadline).await {
+        match self
+            .close_account(ctx, connection, &account_id, deadline)
+            .await
+        {
             Ok(()) => response.new_state = Value::Null,
             Err(diagnostics) => response.diagnostics = diagnostics,
         }
@@ -1206,7 +1585,13 @@ impl CloudAccount {
     }
 
     /// Closes the account after termination, retrying the close quota with back-off.
-    async fn close_account(&self, ctx: &Context, connection: &Connection, account_id: &str, deadline: Instant) -> Result<(), Diagnostics> {
+    async fn close_account(
+        &self,
+        ctx: &Context,
+        connection: &Connection,
+        account_id: &str,
+        deadline: Instant,
+    ) -> Result<(), Diagnostics> {
         let client = &connection.clients.organizations;
         let mut attempt = 0u32;
         loop {
@@ -1245,7 +1630,9 @@ impl CloudAccount {
                 }
                 Ok(None) => return Ok(()),
                 Ok(Some(_)) => {}
-                Err(error) => tracing::warn!(account_id, error = %error, "reading the account while closing it failed"),
+                Err(error) => {
+                    tracing::warn!(account_id, error = %error, "reading the account while closing it failed")
+                }
             }
             if !sleep_within(interval, ctx, deadline).await {
                 return Err(Diagnostics::single_error(
@@ -1271,7 +1658,14 @@ mod tests {
         config.set("tags", Value::Map(tags));
         let diagnostics = validate_static(&config);
         assert_eq!(diagnostics.0.len(), 1);
-        assert_eq!(diagnostics.0[0].attribute.as_ref().map(ToString::to_string).as_deref(), Some("tags[\"kore:team\"]"));
+        assert_eq!(
+            diagnostics.0[0]
+                .attribute
+                .as_ref()
+                .map(ToString::to_string)
+                .as_deref(),
+            Some("tags[\"kore:team\"]")
+        );
     }
 
     #[test]
@@ -1300,7 +1694,10 @@ mod tests {
         for attempt in 0..10 {
             let pause = busy_backoff(attempt);
             assert!(pause <= BUSY_BACKOFF_MAX, "attempt {attempt}: {pause:?}");
-            assert!(pause >= BUSY_BACKOFF_INITIAL / 2, "attempt {attempt}: {pause:?}");
+            assert!(
+                pause >= BUSY_BACKOFF_INITIAL / 2,
+                "attempt {attempt}: {pause:?}"
+            );
         }
     }
 }

@@ -7,7 +7,10 @@ use crate::rules::{parse_ou_reference, resolve_ou, OuNode};
 
 /// Converts a failed landing-zone lookup into an error diagnostic.
 pub fn diagnostic_from_inventory(error: &InventoryError) -> Diagnostics {
-    Diagnostics::single_error("Reading the Control Tower landing zone failed", error.to_string())
+    Diagnostics::single_error(
+        "Reading the Control Tower landing zone failed",
+        error.to_string(),
+    )
 }
 
 /// Resolves `reference` (name, path, ID or `Name (ou-id)`) to one OU registered with
@@ -28,7 +31,11 @@ pub fn resolve_unit(
     let unit = match resolve_ou(&parsed, &zone.units) {
         Ok(unit) => unit.clone(),
         Err(error) => {
-            diagnostics.attribute_error(path, "Organizational unit not resolved", error.to_string());
+            diagnostics.attribute_error(
+                path,
+                "Organizational unit not resolved",
+                error.to_string(),
+            );
             return None;
         }
     };
