@@ -2,11 +2,11 @@
 //! policy of the role that runs this provider in the management account, for users to pass to
 //! `aws_iam_role` in their own modules. It makes no AWS call.
 //!
-//! The permissions cover what Account Factory callers need: the Service Catalog end-user
-//! actions on the Account Factory product, Organizations reads, tagging and moves, the Account
-//! Management name calls, and the IAM Identity Center and Control Tower actions that Account
-//! Factory performs with the caller's permissions. `organizations:CloseAccount` is added only
-//! when `allow_account_closure = true`.
+//! The permissions cover what Account Factory callers need. They are the Service Catalog
+//! end-user actions on the Account Factory product, Organizations reads, tagging and moves, and
+//! the Account Management name calls. They also include the IAM Identity Center and Control
+//! Tower actions that programmatic Account Factory callers need.
+//! `organizations:CloseAccount` is added only when `allow_account_closure = true`.
 
 use std::collections::BTreeSet;
 
@@ -16,7 +16,8 @@ use thiserror::Error;
 use uuid::Uuid;
 
 use crate::plugin::{
-    Attribute, AttributePath, Block, Context, DataSource, Diagnostics, Schema, Type, Value,
+    Attribute, AttributePath, Block, Context, DataSource, Diagnostics, Schema, Severity, Type,
+    Value,
 };
 use crate::rules::validate_account_id;
 
@@ -89,8 +90,8 @@ const BASE_STATEMENTS: &[StatementSpec] = &[
         sid: "CallerIdentity",
         actions: &["sts:GetCallerIdentity"],
     },
-    // Account Factory creates or finds the account's IAM Identity Center user and grants it
-    // access with the caller's permissions, so the caller needs the whole service.
+    // Account Factory creates or looks up the account's IAM Identity Center user and grants it
+    // access to the new account, and programmatic callers need these permissions for that.
     StatementSpec {
         sid: "AccountFactoryIdentityCenter",
         actions: &["sso:*", "sso-directory:*"],
@@ -200,8 +201,8 @@ pub fn normalize_principal(value: &str) -> Result<String, PrincipalError> {
         reason,
     };
     if !value.starts_with("arn:") {
-        // An account ID has no partition, so it gets the commercial one; accounts in other
-        // partitions must be written as ARNs.
+        // An account ID carries no partition, so it gets the commercial `aws` partition.
+        // Principals in other partitions must be written as ARNs.
         return match validate_account_id(value) {
             Ok(()) => Ok(format!("arn:aws:iam::{value}:root")),
             Err(_) => Err(error("it is neither an ARN nor a 12-digit account ID")),
@@ -228,8 +229,8 @@ pub fn normalize_principal(value: &str) -> Result<String, PrincipalError> {
     }
     if !is_principal_resource(resource) {
         return Err(error(
-            "the resource must be root, role/<name> or user/<name>, where names and paths \
-             contain only letters, digits and _ + = , . @ -",
+            "the resource must be root, role/<name> or user/<name>, optionally with a path such \
+             as role/ci/<name>, and the name may contain only letters, digits and _ + = , . @ -",
         ));
     }
     Ok(value.to_string())
@@ -259,13 +260,20 @@ fn is_principal_resource(resource: &str) -> bool {
     else {
         return false;
     };
-    // IAM names and path segments use letters, digits and _+=,.@- and are never empty.
-    path_and_name.split('/').all(|segment| {
-        !segment.is_empty()
-            && segment
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || "_+=,.@-".contains(c))
-    })
+    // IAM names match `[\w+=,.@-]+`. Paths may use any printable ASCII character, and the ARN
+    // shows a path without its leading slash, such as `role/ci/deployer`.
+    let (path, name) = path_and_name
+        .rsplit_once('/')
+        .unwrap_or(("", path_and_name));
+    let name_is_valid = !name.is_empty()
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "_+=,.@-".contains(c));
+    let path_is_valid = path.is_empty()
+        || path
+            .split('/')
+            .all(|segment| !segment.is_empty() && segment.bytes().all(|b| b.is_ascii_graphic()));
+    name_is_valid && path_is_valid
 }
 
 /// Validates an STS external ID: 2 to 1224 characters matching `[\w+=,.@:/-]*`.
@@ -470,7 +478,13 @@ impl DataSource for AccountManagementPolicy {
 
     async fn read(&self, _ctx: &Context, config: &Value) -> (Value, Diagnostics) {
         let mut diagnostics = Diagnostics::default();
-        let Some(inputs) = check_config(config, &mut diagnostics) else {
+        let inputs = check_config(config, &mut diagnostics);
+        // Terraform validates the configuration before reading it, so validate has already
+        // shown every warning and repeating them here would print each one twice.
+        diagnostics
+            .0
+            .retain(|diagnostic| diagnostic.severity == Severity::Error);
+        let Some(inputs) = inputs else {
             if !diagnostics.has_errors() {
                 diagnostics.error(
                     "Unknown input",
@@ -544,7 +558,7 @@ fn schema_block() -> Block {
                     "Principals allowed to assume the role: IAM ARNs of the form \
                      `arn:aws:iam::123456789012:root`, `arn:aws:iam::123456789012:role/name` \
                      or `arn:aws:iam::123456789012:user/name`, or 12-digit account IDs, which \
-                     become `arn:aws:iam::<id>:root`. When empty, `assume_role_policy_json` \
+                     become `arn:aws:iam::<id>:root` in the commercial partition. When empty, `assume_role_policy_json` \
                      is null.",
                 ),
         )
@@ -582,7 +596,7 @@ mod tests {
     use std::collections::BTreeMap;
 
     use super::*;
-    use crate::plugin::{PathStep, Severity};
+    use crate::plugin::PathStep;
 
     fn config(entries: &[(&str, Value)]) -> Value {
         let mut map: BTreeMap<String, Value> = [
@@ -801,12 +815,14 @@ mod tests {
 
     #[tokio::test]
     async fn external_id_without_principals_warns() {
-        let (state, diagnostics) = read(&config(&[(
-            "external_id",
-            Value::string("kore-automation"),
-        )]))
-        .await;
+        let config = config(&[("external_id", Value::string("kore-automation"))]);
+        let (state, diagnostics) = read(&config).await;
         assert_eq!(state.get("assume_role_policy_json"), &Value::Null);
+        assert!(diagnostics.is_empty(), "{diagnostics:?}");
+
+        let diagnostics = AccountManagementPolicy::new()
+            .validate(&Context::default(), &config)
+            .await;
         assert_eq!(diagnostics.0.len(), 1);
         assert_eq!(diagnostics.0[0].severity, Severity::Warning);
         assert_eq!(
@@ -906,6 +922,18 @@ mod tests {
             (
                 "arn:aws:iam::123456789012:role/bad name",
                 Err("resource must be"),
+            ),
+            (
+                "arn:aws:iam::123456789012:role/bad path/name",
+                Err("resource must be"),
+            ),
+            (
+                "arn:aws:iam::123456789012:role/name/",
+                Err("resource must be"),
+            ),
+            (
+                "arn:aws:iam::123456789012:user/path#1/name",
+                Ok("arn:aws:iam::123456789012:user/path#1/name"),
             ),
             ("arn:aws:iam::123456789012:*", Err("resource must be")),
         ];

@@ -275,7 +275,8 @@ fn from_msgpack(raw: rmpv::Value, shape: &Shape) -> Result<Value, CodecError> {
                 let mut entries = BTreeMap::new();
                 for (key, item) in pairs {
                     let key = msgpack_key(key)?;
-                    let value = from_msgpack(item, element).map_err(|e| e.within(key_step(&key)))?;
+                    let value =
+                        from_msgpack(item, element).map_err(|e| e.within(key_step(&key)))?;
                     entries.insert(key, value);
                 }
                 Ok(Value::Map(entries))
@@ -544,13 +545,13 @@ fn from_json(json: serde_json::Value, shape: &Shape) -> Result<Value, CodecError
     }
     match (shape, json) {
         (Shape::String, Json::String(text)) => Ok(Value::String(text)),
-        (Shape::Number, Json::Number(number)) => Ok(Value::Number(
-            match (number.as_i64(), number.as_f64()) {
+        (Shape::Number, Json::Number(number)) => {
+            Ok(Value::Number(match (number.as_i64(), number.as_f64()) {
                 (Some(integer), _) => Number::Int(integer),
                 (None, Some(float)) => Number::Float(float),
                 (None, None) => parse_decimal(&number.to_string())?,
-            },
-        )),
+            }))
+        }
         (Shape::Number, Json::String(text)) => parse_decimal(&text).map(Value::Number),
         (Shape::Bool, Json::Bool(flag)) => Ok(Value::Bool(flag)),
         (Shape::List(element) | Shape::Set(element), Json::Array(items)) => items
@@ -579,12 +580,11 @@ fn from_json(json: serde_json::Value, shape: &Shape) -> Result<Value, CodecError
         (Shape::Object(attributes), Json::Object(fields)) => fields
             .into_iter()
             .map(|(name, item)| {
-                let Some((_, attribute_shape)) = attributes.iter().find(|(n, _)| *n == name)
-                else {
+                let Some((_, attribute_shape)) = attributes.iter().find(|(n, _)| *n == name) else {
                     return Err(CodecError::new(format!("unsupported attribute {name:?}")));
                 };
-                let value =
-                    from_json(item, attribute_shape).map_err(|e| e.within(attribute_step(&name)))?;
+                let value = from_json(item, attribute_shape)
+                    .map_err(|e| e.within(attribute_step(&name)))?;
                 Ok((name, value))
             })
             .collect::<Result<_, _>>()
@@ -657,7 +657,9 @@ fn conform_nested(
     match (nested.nesting, item) {
         (_, Value::Unknown) => Ok(Value::Unknown),
         (Nesting::Single, item) => conform_block(block, item, undeclared),
-        (Nesting::Group, Value::Null) => conform_block(block, Value::Map(BTreeMap::new()), undeclared),
+        (Nesting::Group, Value::Null) => {
+            conform_block(block, Value::Map(BTreeMap::new()), undeclared)
+        }
         (Nesting::Group, item) => conform_block(block, item, undeclared),
         (Nesting::List | Nesting::Set, Value::Null) => Ok(Value::List(Vec::new())),
         (Nesting::List | Nesting::Set, Value::List(items)) => items
@@ -773,7 +775,10 @@ mod tests {
             (rmpv::Value::from(1), rmpv::Value::Boolean(false)),
             (rmpv::Value::from(2), rmpv::Value::from("acc-")),
             (rmpv::Value::from(5), rmpv::Value::from(1)),
-            (rmpv::Value::from(99), rmpv::Value::from("future refinement")),
+            (
+                rmpv::Value::from(99),
+                rmpv::Value::from("future refinement"),
+            ),
         ]);
         let payload = encode_raw(&refinements);
         let bytes = encode_raw(&rmpv::Value::Ext(12, payload));
@@ -792,7 +797,10 @@ mod tests {
     fn numbers_decode_from_every_form() {
         let cases = [
             (rmpv::Value::from(7), Number::Int(7)),
-            (rmpv::Value::from(u64::MAX), Number::Decimal(u64::MAX.to_string())),
+            (
+                rmpv::Value::from(u64::MAX),
+                Number::Decimal(u64::MAX.to_string()),
+            ),
             (rmpv::Value::F32(0.5), Number::Float(0.5)),
             (rmpv::Value::F64(-2.25), Number::Float(-2.25)),
             (rmpv::Value::from("12"), Number::Int(12)),
@@ -896,7 +904,10 @@ mod tests {
         )]));
         let error = decode_msgpack(&bytes, &shape).unwrap_err();
         assert_eq!(error.path, AttributePath::root("items").index(1));
-        assert_eq!(error.to_string(), "items[1]: expected a bool, found a string");
+        assert_eq!(
+            error.to_string(),
+            "items[1]: expected a bool, found a string"
+        );
     }
 
     #[test]

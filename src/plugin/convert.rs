@@ -143,9 +143,17 @@ mod tests {
             .attribute(Attribute::string("sts").optional());
         let block = Block::new()
             .description("The **kore** provider.")
-            .attribute(Attribute::string("zeta").required().description("Comes first."))
+            .attribute(
+                Attribute::string("zeta")
+                    .required()
+                    .description("Comes first."),
+            )
             .attribute(Attribute::string("alpha").optional().sensitive())
-            .attribute(Attribute::new("tags", Type::map(Type::String)).optional().computed())
+            .attribute(
+                Attribute::new("tags", Type::map(Type::String))
+                    .optional()
+                    .computed(),
+            )
             .attribute(Attribute::bool("old").optional().deprecated())
             .block("endpoints", Nesting::List, endpoint.clone())
             .required_block("assume_role", endpoint);
@@ -201,7 +209,10 @@ mod tests {
         use pb::attribute_path::step::Selector;
         let mut diagnostics = Diagnostics::default();
         diagnostics.attribute_error(
-            AttributePath::root("endpoints").index(0).attribute("sts").key("k"),
+            AttributePath::root("endpoints")
+                .index(0)
+                .attribute("sts")
+                .key("k"),
             "Invalid endpoint",
             "Use an http or https URL.",
         );
@@ -228,7 +239,10 @@ mod tests {
                 Selector::ElementKeyString("k".into()),
             ]
         );
-        assert_eq!(encoded[1].severity, pb::diagnostic::Severity::Warning as i32);
+        assert_eq!(
+            encoded[1].severity,
+            pb::diagnostic::Severity::Warning as i32
+        );
         assert!(encoded[1].attribute.is_none());
     }
 

@@ -194,9 +194,12 @@ async fn traced<T>(rpc: &'static str, type_name: &str, work: impl Future<Output 
     let span = tracing::debug_span!(
         "rpc",
         tf_rpc = rpc,
-        tf_type_name = type_name,
+        tf_type_name = tracing::field::Empty,
         tf_req_id = %uuid::Uuid::new_v4()
     );
+    if !type_name.is_empty() {
+        span.record("tf_type_name", type_name);
+    }
     async move {
         trace!("received request");
         let started = Instant::now();
@@ -262,7 +265,9 @@ fn decode_private(bytes: &[u8], what: &str) -> Result<PrivateState, Diagnostics>
     PrivateState::decode(bytes).map_err(|error| {
         Diagnostics::single_error(
             format!("Invalid {what}"),
-            format!("The kore provider could not read the {what} stored with this resource: {error}."),
+            format!(
+                "The kore provider could not read the {what} stored with this resource: {error}."
+            ),
         )
     })
 }
@@ -384,7 +389,11 @@ impl pb::provider_server::Provider for ProviderService {
         let diagnostics = traced("ValidateProviderConfig", "", async {
             let mut diagnostics = Diagnostics::default();
             let config = attempt!(
-                decode(request.config.as_ref(), &self.provider_shape, "provider configuration"),
+                decode(
+                    request.config.as_ref(),
+                    &self.provider_shape,
+                    "provider configuration"
+                ),
                 diagnostics
             );
             let ctx = self.stop.context();
@@ -396,7 +405,9 @@ impl pb::provider_server::Provider for ProviderService {
             convert::diagnostics(&diagnostics)
         })
         .await;
-        Ok(Response::new(pb::validate_provider_config::Response { diagnostics }))
+        Ok(Response::new(pb::validate_provider_config::Response {
+            diagnostics,
+        }))
     }
 
     async fn validate_resource_config(
@@ -420,7 +431,9 @@ impl pb::provider_server::Provider for ProviderService {
             convert::diagnostics(&diagnostics)
         })
         .await;
-        Ok(Response::new(pb::validate_resource_config::Response { diagnostics }))
+        Ok(Response::new(pb::validate_resource_config::Response {
+            diagnostics,
+        }))
     }
 
     async fn validate_data_resource_config(
@@ -444,7 +457,9 @@ impl pb::provider_server::Provider for ProviderService {
             convert::diagnostics(&diagnostics)
         })
         .await;
-        Ok(Response::new(pb::validate_data_resource_config::Response { diagnostics }))
+        Ok(Response::new(pb::validate_data_resource_config::Response {
+            diagnostics,
+        }))
     }
 
     async fn upgrade_resource_state(
@@ -456,11 +471,19 @@ impl pb::provider_server::Provider for ProviderService {
         let diagnostics = traced("UpgradeResourceState", &request.type_name, async {
             let mut diagnostics = Diagnostics::default();
             let registered = attempt!(self.resource(&request.type_name), diagnostics);
-            attempt!(check_state_version(request.version, &registered.schema), diagnostics);
+            attempt!(
+                check_state_version(request.version, &registered.schema),
+                diagnostics
+            );
             let raw = attempt!(raw_state_json(request.raw_state.as_ref()), diagnostics);
             let ctx = self.stop.context();
             let upgraded = attempt!(
-                guarded(registered.resource.upgrade_state(&ctx, request.version, raw)).await,
+                guarded(
+                    registered
+                        .resource
+                        .upgrade_state(&ctx, request.version, raw)
+                )
+                .await,
                 diagnostics
             );
             let upgraded = attempt!(upgraded, diagnostics);
@@ -494,7 +517,11 @@ impl pb::provider_server::Provider for ProviderService {
             info!(terraform_version = %request.terraform_version, "configuring the provider");
             let mut diagnostics = Diagnostics::default();
             let config = attempt!(
-                decode(request.config.as_ref(), &self.provider_shape, "provider configuration"),
+                decode(
+                    request.config.as_ref(),
+                    &self.provider_shape,
+                    "provider configuration"
+                ),
                 diagnostics
             );
             let ctx = self.stop.context();
@@ -506,7 +533,9 @@ impl pb::provider_server::Provider for ProviderService {
             convert::diagnostics(&diagnostics)
         })
         .await;
-        Ok(Response::new(pb::configure_provider::Response { diagnostics }))
+        Ok(Response::new(pb::configure_provider::Response {
+            diagnostics,
+        }))
     }
 
     async fn read_resource(
@@ -520,7 +549,11 @@ impl pb::provider_server::Provider for ProviderService {
             let mut diagnostics = Diagnostics::default();
             let registered = attempt!(self.resource(&request.type_name), diagnostics);
             let current_state = attempt!(
-                decode(request.current_state.as_ref(), &registered.shape, "current state"),
+                decode(
+                    request.current_state.as_ref(),
+                    &registered.shape,
+                    "current state"
+                ),
                 diagnostics
             );
             let current_private = attempt!(
@@ -575,7 +608,11 @@ impl pb::provider_server::Provider for ProviderService {
                 diagnostics
             );
             let proposed_new_state = attempt!(
-                decode(request.proposed_new_state.as_ref(), shape, "proposed new state"),
+                decode(
+                    request.proposed_new_state.as_ref(),
+                    shape,
+                    "proposed new state"
+                ),
                 diagnostics
             );
             let config = attempt!(
@@ -796,7 +833,10 @@ impl pb::provider_server::Provider for ProviderService {
             convert::diagnostics(&diagnostics)
         })
         .await;
-        Ok(Response::new(pb::read_data_source::Response { state, diagnostics }))
+        Ok(Response::new(pb::read_data_source::Response {
+            state,
+            diagnostics,
+        }))
     }
 
     async fn get_functions(
@@ -857,7 +897,10 @@ impl ProviderService {
             .collect()
     }
 
-    async fn call(&self, request: &pb::call_function::Request) -> Result<pb::DynamicValue, FunctionError> {
+    async fn call(
+        &self,
+        request: &pb::call_function::Request,
+    ) -> Result<pb::DynamicValue, FunctionError> {
         let Some(registered) = self.functions.get(&request.name) else {
             return Err(FunctionError {
                 text: format!("The kore provider has no function {:?}.", request.name),

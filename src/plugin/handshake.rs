@@ -229,7 +229,10 @@ mod tests {
             handshake_line(6, address, Some(&[0x30, 0x82])),
             "1|6|tcp|127.0.0.1:10123|grpc|MII"
         );
-        assert_eq!(handshake_line(6, address, None), "1|6|tcp|127.0.0.1:10123|grpc|");
+        assert_eq!(
+            handshake_line(6, address, None),
+            "1|6|tcp|127.0.0.1:10123|grpc|"
+        );
     }
 
     #[test]

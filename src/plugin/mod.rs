@@ -13,13 +13,21 @@ pub mod value;
 
 mod api;
 mod codec;
+mod controller;
 mod convert;
+mod grpc;
+mod handshake;
+pub mod logging;
 pub mod proto;
 mod server;
+mod tls;
 
 pub use api::*;
-pub use server::serve;
+pub use codec::CodecError;
 pub use diagnostics::{AttributePath, Diagnostic, Diagnostics, PathStep, Severity};
+pub use handshake::HandshakeError;
 pub use private::PrivateState;
 pub use schema::{Attribute, Block, NestedBlock, Nesting, Schema, Type};
+pub use server::{serve, PluginServer, ServeError, Transport, PROVIDER_ADDRESS};
+pub use tls::TlsError;
 pub use value::{Number, Value};

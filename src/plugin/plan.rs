@@ -12,8 +12,10 @@ pub fn mark_computed_unknown(block: &Block, config: &Value, planned: &mut Value)
     }
     for nested in &block.blocks {
         let nested_config = config.get(&nested.type_name);
-        if matches!(nested.nesting, super::Nesting::Single | super::Nesting::Group)
-            && !nested_config.is_null()
+        if matches!(
+            nested.nesting,
+            super::Nesting::Single | super::Nesting::Group
+        ) && !nested_config.is_null()
         {
             let mut nested_planned = planned.get(&nested.type_name).clone();
             mark_computed_unknown(&nested.block, nested_config, &mut nested_planned);

@@ -10,7 +10,7 @@
 use std::sync::Arc;
 
 use rustls::client::danger::HandshakeSignatureValid;
-use rustls::crypto::{CryptoProvider, WebPkiSupportedAlgorithms};
+use rustls::crypto::WebPkiSupportedAlgorithms;
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer, UnixTime};
 use rustls::server::danger::{ClientCertVerified, ClientCertVerifier};
@@ -158,11 +158,6 @@ impl ClientCertVerifier for PinnedClientCertificate {
     }
 }
 
-/// The crypto provider the server uses, for clients built in tests and benchmarks.
-pub fn crypto_provider() -> CryptoProvider {
-    rustls::crypto::aws_lc_rs::default_provider()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -191,8 +186,8 @@ mod tests {
             .expect("EKU present");
         assert!(eku.value.server_auth && eku.value.client_auth);
         let validity = parsed.validity();
-        let years = (validity.not_after.timestamp() - validity.not_before.timestamp())
-            / (365 * 24 * 3600);
+        let years =
+            (validity.not_after.timestamp() - validity.not_before.timestamp()) / (365 * 24 * 3600);
         assert_eq!(years, 30);
     }
 
@@ -214,7 +209,8 @@ mod tests {
         let other = generate_server_identity().expect("identity").cert_der;
         let verifier = PinnedClientCertificate {
             expected: expected.clone(),
-            algorithms: crypto_provider().signature_verification_algorithms,
+            algorithms: rustls::crypto::aws_lc_rs::default_provider()
+                .signature_verification_algorithms,
         };
         let now = UnixTime::now();
         assert!(verifier.verify_client_cert(&expected, &[], now).is_ok());

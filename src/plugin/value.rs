@@ -161,7 +161,9 @@ impl Value {
             Value::Bool(flag) => serde_json::Value::Bool(*flag),
             Value::Number(Number::Int(i)) => serde_json::Value::from(*i),
             Value::Number(Number::Float(f)) => serde_json::Value::from(*f),
-            Value::Number(Number::Decimal(text)) => serde_json::Value::from(text.parse::<f64>().ok()?),
+            Value::Number(Number::Decimal(text)) => {
+                serde_json::Value::from(text.parse::<f64>().ok()?)
+            }
             Value::String(text) => serde_json::Value::String(text.clone()),
             Value::List(items) => {
                 serde_json::Value::Array(items.iter().map(Value::to_json).collect::<Option<_>>()?)

@@ -2,9 +2,9 @@
 //! documents, the alias `<local>+<account name>@<domain>` generated from the SSO user's email,
 //! and case-insensitive comparison.
 //!
-//! AWS does not document whether it compares emails case-sensitively, so the provider treats two
-//! emails that differ only in case as the same address; treating them as different would miss
-//! a conflict that AWS may report only after minutes of provisioning.
+//! AWS does not document whether it compares emails case-sensitively. The provider therefore
+//! treats two emails that differ only in case as the same address, because treating them as
+//! different could miss a conflict that AWS reports only after minutes of provisioning.
 
 use thiserror::Error;
 
@@ -173,7 +173,7 @@ fn alias_too_long_message(
 /// Validates an account email against the rules that Organizations CreateAccount documents.
 ///
 /// Beyond those rules, this also rejects control characters, an empty local part, `..` in the
-/// local part and empty domain labels, none of which a mail server delivers to.
+/// local part and empty domain labels, none of which RFC 5322 allows in an unquoted address.
 pub fn validate_email(email: &str) -> Result<(), EmailError> {
     let length = email.chars().count();
     if length < MIN_EMAIL_LENGTH {
@@ -631,7 +631,7 @@ mod tests {
     }
 
     #[test]
-    fn email_alias_with_full_sso_email_has_no_room() {
+    fn email_alias_no_room_for_name() {
         let sso_email = format!("{}@example.com", "a".repeat(52));
         assert_eq!(sso_email.len(), 64);
         let error = email_alias(&sso_email, "dev").unwrap_err();

@@ -37,7 +37,7 @@ pub enum NameKind {
 }
 
 impl NameKind {
-    /// The characters this kind of value accepts, as a phrase for error messages.
+    /// Describes the characters this kind of value accepts, for error messages.
     fn allowed(self) -> &'static str {
         match self {
             NameKind::AccountName => "letters, digits, '.', '_' and '-'",

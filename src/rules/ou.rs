@@ -10,7 +10,7 @@ use std::str::FromStr;
 
 use thiserror::Error;
 
-/// How many OUs an error message lists before it says how many more there are.
+/// Maximum number of OUs an error message lists before it adds "and N more".
 const MAX_LISTED_OUS: usize = 20;
 
 /// A violated OU rule, or an OU reference that does not resolve to exactly one OU.
@@ -316,7 +316,7 @@ pub struct OuNode {
 }
 
 impl OuNode {
-    /// The `path (id)` label that error messages use.
+    /// Formats the OU as `path (id)`, the label that error messages use.
     pub fn label(&self) -> String {
         format!("{} ({})", self.path, self.id)
     }
