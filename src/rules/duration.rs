@@ -52,10 +52,10 @@ mod tests {
     #[test]
     fn duration_forms() {
         let cases: &[(&str, Option<u64>)] = &[
-            ("60m", Some(3600_000)),
-            ("1h30m", Some(5400_000)),
+            ("60m", Some(3_600_000)),
+            ("1h30m", Some(5_400_000)),
             ("90s", Some(90_000)),
-            ("1.5h", Some(5400_000)),
+            ("1.5h", Some(5_400_000)),
             ("500ms", Some(500)),
             ("20s", Some(20_000)),
             ("", None),
