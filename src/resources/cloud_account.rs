@@ -217,28 +217,36 @@ fn account_email(config: &Value, sso_email: &str, diagnostics: &mut Diagnostics)
 
 /// Fails when another account in the organization holds `email` (ignoring case) and is not
 /// this installation's own Account Factory account that create would adopt.
+/// `replaced_account_id` is the account a replacement would destroy, whose email the new
+/// account cannot reuse.
 async fn check_email_free(
     connection: &Connection,
     zone: &LandingZone,
     organization_id: &str,
     email: &str,
-    own_account_id: Option<&str>,
+    replaced_account_id: Option<&str>,
     path: AttributePath,
     diagnostics: &mut Diagnostics,
 ) {
     let Some(holder) = zone.account_by_email(email) else {
         return;
     };
-    if Some(holder.id.as_str()) == own_account_id {
+    if Some(holder.id.as_str()) == replaced_account_id {
+        diagnostics.attribute_error(
+            path,
+            "Replacement needs a new email",
+            format!(
+                "Changing organization_id replaces account {} ({}), but the new account would get the same email {email}, which stays with the old account even after it is closed. Set email to a new address, or keep organization_id.",
+                holder.name, holder.id
+            ),
+        );
         return;
     }
     if zone.product_for_account(&holder.id).is_some() {
         if let Ok(tags) =
             organizations::list_tags(&connection.clients.organizations, &holder.id).await
         {
-            if tags.get(TAG_INSTALLATION).map(String::as_str) == Some(organization_id)
-                && own_account_id.is_none()
-            {
+            if tags.get(TAG_INSTALLATION).map(String::as_str) == Some(organization_id) {
                 return;
             }
         }
@@ -431,7 +439,7 @@ impl Resource for CloudAccount {
                 &zone,
                 organization_id,
                 &email,
-                None,
+                prior.get("account_id").as_str(),
                 email_path,
                 &mut response.diagnostics,
             )
