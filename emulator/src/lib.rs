@@ -2,8 +2,8 @@
 //! Organizations, Account Management and STS on one loopback port, speaking the real wire
 //! protocols so the unchanged AWS SDKs work against it.
 //!
-//! [`serve`] starts the server (tests run it in process on port 0); `/_emulator/` holds control
-//! endpoints, and [`client::ControlClient`] calls them.
+//! [`serve`] starts the server, and tests run it in process on port 0. Control endpoints live
+//! under `/_emulator/`, and [`client::ControlClient`] calls them.
 
 pub mod account;
 pub mod client;
@@ -41,7 +41,7 @@ use crate::runtime::{Emulator, Settings};
 use crate::seed::{Seed, SeedError};
 use crate::timestamp::Timestamp;
 
-/// Where the landing zone comes from when no state file holds one.
+/// The source of the landing zone when no state file contains one.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub enum SeedSource {
     /// The built-in landing zone ([`Seed::default_landing_zone`]).
@@ -50,7 +50,7 @@ pub enum SeedSource {
     /// A JSON seed file.
     File(PathBuf),
     /// A seed built in code.
-    Inline(Seed),
+    Inline(Box<Seed>),
 }
 
 /// How to run the emulator.
@@ -64,9 +64,9 @@ pub struct Config {
     pub provision_seconds: f64,
     /// How long a closed account stays `PENDING_CLOSURE`, in seconds.
     pub close_seconds: f64,
-    /// Account Factory operations that may run at once; more fail their records.
+    /// Account Factory operations that may run at once. Requests beyond it fail their records.
     pub max_concurrent_operations: usize,
-    /// Where to persist the landing zone after each change; it is reloaded on start.
+    /// File that stores the landing zone after each change, reloaded on start.
     pub state_file: Option<PathBuf>,
 }
 
@@ -84,7 +84,7 @@ impl Default for Config {
     }
 }
 
-/// Why the emulator could not start or stopped with an error.
+/// An error that kept the emulator from starting, or stopped it.
 #[derive(Debug, Error)]
 pub enum StartError {
     #[error("refusing to listen on {0} because it is not a loopback address; pass --allow-non-loopback to serve other hosts")]
@@ -103,7 +103,10 @@ pub enum StartError {
     #[error(transparent)]
     StateFile(#[from] PersistenceError),
     #[error("cannot listen on {address}: {source}")]
-    Bind { address: SocketAddr, source: io::Error },
+    Bind {
+        address: SocketAddr,
+        source: io::Error,
+    },
     #[error("the server failed: {0}")]
     Serve(io::Error),
 }
@@ -117,12 +120,12 @@ pub struct ServerHandle {
 }
 
 impl ServerHandle {
-    /// The bound address, with the real port when the configuration asked for port 0.
+    /// Returns the bound address, with the real port when the configuration asked for port 0.
     pub fn address(&self) -> SocketAddr {
         self.address
     }
 
-    /// The base URL, such as `http://127.0.0.1:4566`.
+    /// Returns the base URL, such as `http://127.0.0.1:4566`.
     pub fn url(&self) -> String {
         format!("http://{}", self.address)
     }
@@ -161,9 +164,19 @@ pub async fn serve(config: Config) -> Result<ServerHandle, StartError> {
     }
     check_settings(&config)?;
 
-    let zone = match config.state_file.as_deref().map(persistence::load).transpose()? {
+    let zone = match config
+        .state_file
+        .as_deref()
+        .map(persistence::load)
+        .transpose()?
+    {
         Some(Some(zone)) => {
-            info!(state_file = ?config.state_file, accounts = zone.accounts.len(), "loaded the landing zone from the state file");
+            let state_file = config.state_file.as_deref().unwrap_or(Path::new(""));
+            info!(
+                state_file = %state_file.display(),
+                accounts = zone.accounts.len(),
+                "loaded the landing zone from the state file"
+            );
             zone
         }
         _ => load_seed(&config.seed)?.into_landing_zone(Timestamp::now())?,
@@ -206,7 +219,8 @@ pub async fn serve(config: Config) -> Result<ServerHandle, StartError> {
     })
 }
 
-/// The HTTP routes: control endpoints under their prefix, everything else to the AWS services.
+/// Builds the HTTP routes: control endpoints under their prefix, everything else to the AWS
+/// services.
 pub fn router(emulator: Emulator) -> Router {
     Router::new()
         .nest(control::PREFIX, control::router())
@@ -220,12 +234,17 @@ fn check_settings(config: &Config) -> Result<(), StartError> {
         ("--close-seconds", config.close_seconds),
     ];
     for (flag, seconds) in durations {
-        if !(seconds.is_finite() && seconds >= 0.0) {
-            return Err(StartError::Setting(format!("{flag} must be zero or more seconds, got {seconds}")));
+        if !runtime::is_valid_duration(seconds) {
+            return Err(StartError::Setting(format!(
+                "{flag} must be between 0 and {} seconds, got {seconds}",
+                runtime::MAX_DURATION_SECONDS
+            )));
         }
     }
     if config.max_concurrent_operations == 0 {
-        return Err(StartError::Setting("--max-concurrent-operations must be at least 1".to_string()));
+        return Err(StartError::Setting(
+            "--max-concurrent-operations must be at least 1".to_string(),
+        ));
     }
     Ok(())
 }
@@ -233,7 +252,7 @@ fn check_settings(config: &Config) -> Result<(), StartError> {
 fn load_seed(source: &SeedSource) -> Result<Seed, StartError> {
     match source {
         SeedSource::BuiltIn => Ok(Seed::default_landing_zone()),
-        SeedSource::Inline(seed) => Ok(seed.clone()),
+        SeedSource::Inline(seed) => Ok(seed.as_ref().clone()),
         SeedSource::File(path) => read_seed_file(path),
     }
 }

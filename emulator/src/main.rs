@@ -1,6 +1,7 @@
 //! Command line of `account-factory-emulator`: parses flags, sets up logging, starts the server
 //! and runs until Ctrl-C or SIGTERM.
 
+use std::io::IsTerminal;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -23,7 +24,7 @@ struct Cli {
     #[arg(long)]
     allow_non_loopback: bool,
 
-    /// JSON seed file describing the landing zone; the built-in landing zone when absent.
+    /// JSON seed file describing the landing zone. Without it the built-in landing zone is used.
     #[arg(long, value_name = "FILE")]
     seed: Option<PathBuf>,
 
@@ -35,7 +36,7 @@ struct Cli {
     #[arg(long, default_value_t = 2.0, value_name = "SECONDS")]
     close_seconds: f64,
 
-    /// Account Factory operations that may run at once; records beyond it fail.
+    /// Account Factory operations that may run at once. Records beyond the limit fail.
     #[arg(long, default_value_t = 5, value_name = "COUNT")]
     max_concurrent_operations: usize,
 
@@ -52,6 +53,7 @@ async fn main() -> ExitCode {
             EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
         )
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
         .init();
 
     let config = Config {
@@ -66,7 +68,6 @@ async fn main() -> ExitCode {
     let server = match serve(config).await {
         Ok(server) => server,
         Err(failure) => {
-            error!(error = %failure, "the emulator did not start");
             eprintln!("account-factory-emulator: {failure}");
             return ExitCode::FAILURE;
         }
