@@ -42,10 +42,13 @@ impl AwsError {
                 AwsError {
                     operation,
                     code: inner.code().map(str::to_string),
+                    // Callers append their own sentences, so a final period is dropped.
                     message: inner
                         .message()
                         .map(str::to_string)
-                        .unwrap_or_else(|| inner.to_string()),
+                        .unwrap_or_else(|| inner.to_string())
+                        .trim_end_matches('.')
+                        .to_string(),
                     reason: None,
                 }
             }

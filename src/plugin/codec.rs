@@ -95,7 +95,7 @@ impl Shape {
         }
     }
 
-    /// The cty JSON form of this type.
+    /// Returns the cty JSON form of this type.
     pub(crate) fn to_cty_json(&self) -> serde_json::Value {
         use serde_json::json;
         match self {
@@ -166,7 +166,7 @@ impl Block {
 /// A value that does not match its type, or bytes that are not valid msgpack or JSON.
 #[derive(Clone, Debug, PartialEq, thiserror::Error)]
 pub struct CodecError {
-    /// Where in the value the problem is; empty for the value as a whole.
+    /// Path to the failing part of the value, empty when the whole value fails.
     pub path: AttributePath,
     pub message: String,
 }
@@ -227,7 +227,7 @@ fn from_msgpack(raw: rmpv::Value, shape: &Shape) -> Result<Value, CodecError> {
     match raw {
         Raw::Nil => return Ok(Value::Null),
         // Extension 0 is an unknown; 12 is an unknown with refinements. Any other code
-        // is read as unknown too, as the wire format asks of decoders.
+        // is read as unknown too, as the wire format requires of decoders.
         Raw::Ext(_, _) => return Ok(Value::Unknown),
         _ => {}
     }
@@ -603,7 +603,7 @@ fn from_json(json: serde_json::Value, shape: &Shape) -> Result<Value, CodecError
     }
 }
 
-/// What [`conform_block`] does with map keys that the schema does not declare.
+/// Treatment of map keys that the schema does not declare, in [`conform_block`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum UndeclaredAttributes {
     /// Fail: a provider returned an attribute its own schema lacks.
@@ -612,10 +612,10 @@ pub(crate) enum UndeclaredAttributes {
     Drop,
 }
 
-/// Fills out an object of `block` so it has every attribute and nested block: missing
-/// attributes become null, missing `Single` blocks null, `Group` blocks an object of
-/// nulls, `List` and `Set` blocks an empty list and `Map` blocks an empty map.
-/// Null and unknown objects are returned unchanged.
+/// Fills out an object of `block` so it has every attribute and nested block.
+/// Missing attributes and `Single` blocks become null, and a missing `Group` block an
+/// object of nulls. Missing `List` and `Set` blocks become an empty list, and `Map`
+/// blocks an empty map. Null and unknown objects are returned unchanged.
 pub(crate) fn conform_block(
     block: &Block,
     value: Value,

@@ -173,13 +173,16 @@ mod tests {
         assert_eq!(names, ["zeta", "alpha", "tags", "old"]);
 
         let zeta = &block.attributes[0];
-        assert!(zeta.required && !zeta.optional && !zeta.computed);
+        assert!(zeta.required);
+        assert!(!zeta.optional);
+        assert!(!zeta.computed);
         assert_eq!(zeta.description, "Comes first.");
         assert_eq!(zeta.description_kind, pb::StringKind::Markdown as i32);
         assert_eq!(zeta.r#type, br#""string""#);
         assert!(block.attributes[1].sensitive);
         let tags = &block.attributes[2];
-        assert!(tags.optional && tags.computed);
+        assert!(tags.optional);
+        assert!(tags.computed);
         assert_eq!(tags.r#type, br#"["map","string"]"#);
         assert!(block.attributes[3].deprecated);
         assert!(block.attributes.iter().all(|a| a.nested_type.is_none()));

@@ -1,5 +1,5 @@
 //! The `tfplugin6.Provider` gRPC service: decodes each request, calls the [`Provider`],
-//! [`Resource`], [`DataSource`] or [`Function`] it names, and encodes the answer.
+//! [`Resource`], [`DataSource`] or [`Function`] it names, and encodes the response.
 //!
 //! Problems are reported to Terraform as diagnostics, never as gRPC errors, so the user
 //! sees them in Terraform's output. Outgoing objects are conformed to the schema before
@@ -24,7 +24,7 @@ use super::{
     PrivateState, Provider, ReadRequest, Resource, Schema, Value,
 };
 
-/// Shared StopProvider state. Every call takes a child of the current token; StopProvider
+/// Shared StopProvider state. Every call takes a child of the current token. StopProvider
 /// cancels that token and installs a fresh one, so calls that start after a stop run
 /// normally.
 #[derive(Debug, Default)]
@@ -47,8 +47,8 @@ impl StopSignal {
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, CancellationToken> {
-        // A poisoned lock only means a panic elsewhere while it was held; the token inside
-        // is still valid.
+        // A poisoned lock only means that a panic happened while it was locked, and the
+        // token inside is still valid.
         self.current
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())

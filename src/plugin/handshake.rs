@@ -22,7 +22,7 @@ terraform-provider-kore is a Terraform provider: it is run by Terraform, which s
 when a configuration uses the kore provider. Install it and run `terraform plan` or
 `terraform apply` instead. To attach a debugger, start it with --debug.";
 
-/// Why the plugin cannot start with the environment it was given.
+/// Error in the plugin environment that stops the plugin from starting.
 #[derive(Debug, PartialEq, Eq, thiserror::Error)]
 pub enum HandshakeError {
     #[error("{NOT_LAUNCHED_BY_TERRAFORM}")]
@@ -38,7 +38,7 @@ pub enum HandshakeError {
     InvertedPortRange { min: u16, max: u16 },
 }
 
-/// What Terraform told the plugin through its environment.
+/// Settings that Terraform passes to the plugin through its environment.
 #[derive(Debug, PartialEq, Eq)]
 pub(crate) struct Environment {
     pub(crate) protocol_version: u32,
@@ -192,14 +192,14 @@ mod tests {
         assert_eq!(negotiate(Some("6")), Ok(6));
         assert_eq!(negotiate(Some(" 6 , 7")), Ok(6));
         assert_eq!(negotiate(None), Ok(6));
-        let refused = negotiate(Some("4,5")).unwrap_err();
+        let rejected = negotiate(Some("4,5")).unwrap_err();
         assert_eq!(
-            refused,
+            rejected,
             HandshakeError::UnsupportedProtocol {
                 offered: "4,5".into()
             }
         );
-        assert!(refused.to_string().contains("only protocol 6"));
+        assert!(rejected.to_string().contains("only protocol 6"));
         assert!(negotiate(Some("16")).is_err());
     }
 

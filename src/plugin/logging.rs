@@ -170,8 +170,8 @@ fn format_timestamp(moment: time::OffsetDateTime) -> String {
         "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:6]Z"
     );
     let utc = moment.to_offset(time::UtcOffset::UTC);
-    // Formatting a valid date with a fixed description only fails on I/O, and this
-    // writes to a String.
+    // `format` fails only on I/O errors or when the value lacks a component of the
+    // description. Neither can happen for an OffsetDateTime written to a String.
     utc.format(&format).unwrap_or_default()
 }
 

@@ -1,6 +1,6 @@
 //! Generated protobuf and gRPC code for `proto/tfplugin6.proto` and `proto/go_plugin.proto`.
 //!
-//! Public so that tests and benchmarks can act as Terraform's gRPC client; providers use
+//! Public so that tests and benchmarks can act as Terraform's gRPC client. Providers use
 //! the traits in [`crate::plugin`] instead.
 
 /// Terraform plugin protocol 6 (package `tfplugin6`).

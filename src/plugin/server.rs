@@ -40,7 +40,7 @@ const SHUTDOWN_GRACE: Duration = Duration::from_millis(1200);
 /// after this long.
 const TLS_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// How the server talks to its client.
+/// Connection security between the server and its client.
 #[derive(Clone, Debug)]
 pub enum Transport {
     /// Plain HTTP/2: Terraform set `TF_DISABLE_PLUGIN_TLS`, or debug mode.
@@ -49,7 +49,7 @@ pub enum Transport {
     MutualTls { client_cert_pem: String },
 }
 
-/// Why the plugin server could not start or stopped with an error.
+/// Error that stops the plugin server from starting or ends it.
 #[derive(Debug, thiserror::Error)]
 pub enum ServeError {
     #[error(transparent)]
@@ -62,6 +62,8 @@ pub enum ServeError {
         last: u16,
         source: std::io::Error,
     },
+    #[error("reading the listener's address failed: {0}")]
+    LocalAddress(std::io::Error),
     #[error("starting the async runtime failed: {0}")]
     Runtime(std::io::Error),
     #[error("installing the interrupt handler failed: {0}")]
@@ -96,11 +98,7 @@ impl PluginServer {
         listener: TcpListener,
         transport: Transport,
     ) -> Result<PluginServer, ServeError> {
-        let address = listener.local_addr().map_err(|source| ServeError::Bind {
-            first: 0,
-            last: 0,
-            source,
-        })?;
+        let address = listener.local_addr().map_err(ServeError::LocalAddress)?;
         let tls = match transport {
             Transport::Plaintext => None,
             Transport::MutualTls { client_cert_pem } => {
@@ -136,12 +134,12 @@ impl PluginServer {
         self.address
     }
 
-    /// The server certificate (DER) when serving TLS.
+    /// Returns the server certificate (DER) when serving TLS.
     pub fn server_cert_der(&self) -> Option<&[u8]> {
         self.tls.as_ref().map(|setup| setup.cert_der.as_slice())
     }
 
-    /// The go-plugin handshake line for this server, without the newline.
+    /// Returns the go-plugin handshake line for this server, without the newline.
     pub fn handshake_line(&self) -> String {
         handshake::handshake_line(
             handshake::APP_PROTOCOL_VERSION,
@@ -150,7 +148,7 @@ impl PluginServer {
         )
     }
 
-    /// A token that stops the server gracefully when cancelled, as Shutdown does.
+    /// Returns a token that stops the server gracefully when cancelled, as Shutdown does.
     pub fn shutdown_token(&self) -> CancellationToken {
         self.shutdown.clone()
     }
@@ -322,9 +320,9 @@ impl AsyncWrite for Connection {
 
 /// Runs the plugin server for `provider` until Terraform shuts it down.
 ///
-/// Without arguments the process must have been started by Terraform: it checks the magic
-/// cookie, negotiates protocol 6, listens on a loopback port from `PLUGIN_MIN_PORT` to
-/// `PLUGIN_MAX_PORT`, serves AutoMTLS when `PLUGIN_CLIENT_CERT` is set, prints the
+/// Without arguments the process must have been started by Terraform. It checks the magic
+/// cookie, negotiates protocol 6 and listens on a loopback port from `PLUGIN_MIN_PORT` to
+/// `PLUGIN_MAX_PORT`. It serves AutoMTLS when `PLUGIN_CLIENT_CERT` is set, prints the
 /// handshake line and ignores SIGINT, because Terraform coordinates stops through
 /// StopProvider and Shutdown. With `--debug` it serves plaintext on a free port, prints
 /// the `TF_REATTACH_PROVIDERS` value and runs until Ctrl-C.

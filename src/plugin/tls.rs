@@ -3,9 +3,9 @@
 //!
 //! go-plugin's client trusts the certificate from the handshake line as its root CA, checks
 //! the name `localhost`, and presents the certificate it passed in `PLUGIN_CLIENT_CERT`.
-//! That client certificate is a self-signed CA certificate, which webpki refuses as an end
-//! entity, so the server pins it instead: a client must present exactly those bytes and
-//! prove that it holds the key.
+//! That client certificate is a self-signed CA certificate, which webpki rejects as an end
+//! entity, so the server pins it instead. A client must present exactly those bytes and
+//! prove that it has the private key.
 
 use std::sync::Arc;
 
@@ -19,7 +19,7 @@ use rustls::{DigitallySignedStruct, DistinguishedName, SignatureScheme};
 /// Validity of the server certificate: 262,980 hours (about 30 years), as go-plugin uses.
 const CERTIFICATE_VALIDITY_HOURS: i64 = 262_980;
 
-/// Why TLS could not be set up.
+/// Error while setting up TLS.
 #[derive(Debug, thiserror::Error)]
 pub enum TlsError {
     #[error("PLUGIN_CLIENT_CERT holds no PEM certificate")]
@@ -48,6 +48,7 @@ pub(crate) fn generate_server_identity() -> Result<ServerIdentity, TlsError> {
         KeyUsagePurpose, PKCS_ECDSA_P256_SHA256,
     };
     let key_pair = KeyPair::generate_for(&PKCS_ECDSA_P256_SHA256)?;
+
     let mut params = CertificateParams::new(vec!["localhost".to_string()])?;
     params
         .distinguished_name
@@ -55,6 +56,7 @@ pub(crate) fn generate_server_identity() -> Result<ServerIdentity, TlsError> {
     params
         .distinguished_name
         .push(DnType::OrganizationName, "terraform-provider-kore");
+
     params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
     params.key_usages = vec![
         KeyUsagePurpose::DigitalSignature,
@@ -70,6 +72,7 @@ pub(crate) fn generate_server_identity() -> Result<ServerIdentity, TlsError> {
     let now = time::OffsetDateTime::now_utc();
     params.not_before = now - time::Duration::seconds(30);
     params.not_after = now + time::Duration::hours(CERTIFICATE_VALIDITY_HOURS);
+
     let certificate = params.self_signed(&key_pair)?;
     Ok(ServerIdentity {
         cert_der: certificate.der().clone(),
@@ -184,7 +187,8 @@ mod tests {
             .extended_key_usage()
             .expect("EKU extension")
             .expect("EKU present");
-        assert!(eku.value.server_auth && eku.value.client_auth);
+        assert!(eku.value.server_auth);
+        assert!(eku.value.client_auth);
         let validity = parsed.validity();
         let years =
             (validity.not_after.timestamp() - validity.not_before.timestamp()) / (365 * 24 * 3600);

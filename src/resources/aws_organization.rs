@@ -225,7 +225,10 @@ impl Resource for AwsOrganization {
     }
 
     async fn plan(&self, _ctx: &Context, request: PlanRequest) -> PlanResponse {
-        let mut response = PlanResponse::default();
+        let mut response = PlanResponse {
+            planned_private: request.prior_private.clone(),
+            ..Default::default()
+        };
         if request.proposed_new_state.is_null() {
             return response;
         }

@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use rand::Rng;
+use tracing::Instrument;
 
 use crate::aws::account_factory::{
     self, AccountParameters, ProductStatus, ProvisionedProduct, RecordStatus,
@@ -311,9 +312,14 @@ impl Resource for CloudAccount {
 
     async fn plan(&self, _ctx: &Context, request: PlanRequest) -> PlanResponse {
         if request.proposed_new_state.is_null() {
-            return plan_destroy(&request.prior_state);
+            let mut response = plan_destroy(&request.prior_state);
+            response.planned_private = request.prior_private.clone();
+            return response;
         }
-        let mut response = PlanResponse::default();
+        let mut response = PlanResponse {
+            planned_private: request.prior_private.clone(),
+            ..Default::default()
+        };
         let config = &request.config;
         let prior = &request.prior_state;
         let mut planned = request.proposed_new_state.clone();
@@ -500,12 +506,33 @@ impl Resource for CloudAccount {
             }
         };
         connection.inventory.invalidate().await;
-        let mut response = if request.planned_state.is_null() {
-            self.delete(ctx, &connection, &request).await
-        } else if request.prior_state.is_null() {
-            self.create(ctx, &connection, &request).await
+        // Every log line of this operation carries the account's name and ID.
+        let known = if request.prior_state.is_null() {
+            &request.config
         } else {
-            self.update(ctx, &connection, &request).await
+            &request.prior_state
+        };
+        let span = tracing::info_span!(
+            "account",
+            account_name = known.get("name").as_str().unwrap_or_default(),
+            account_id = known.get("account_id").as_str().unwrap_or_default(),
+            provisioned_product_id = known
+                .get("provisioned_product_id")
+                .as_str()
+                .unwrap_or_default(),
+        );
+        let mut response = if request.planned_state.is_null() {
+            self.delete(ctx, &connection, &request)
+                .instrument(span)
+                .await
+        } else if request.prior_state.is_null() {
+            self.create(ctx, &connection, &request)
+                .instrument(span)
+                .await
+        } else {
+            self.update(ctx, &connection, &request)
+                .instrument(span)
+                .await
         };
         connection.inventory.invalidate().await;
         if response.new_state.is_null() {
@@ -554,12 +581,18 @@ impl Resource for CloudAccount {
         };
         let product = zone.product_for_account(&account_id).cloned();
         if product.is_none() && !terminated {
+            // The account stays in the state so that destroy can still close it; with
+            // private `terminated` set, destroy skips the termination.
             response.diagnostics.warning(
                 format!("Account {account_id} is no longer managed by Account Factory"),
-                format!("The provisioned product of account {account_id} ({}) was terminated outside Terraform, so the account is unmanaged and removed from the state; it is still open. Import it again with `terraform import` after enrolling it in Control Tower, or remove the resource from the configuration.", account.name),
+                format!(
+                    "The provisioned product of account {account_id} ({}) was terminated outside Terraform, so Control Tower no longer manages the account (state {}). It stays in the Terraform state: terraform destroy skips the termination and, with close_on_deletion = true, closes the account. Renames and OU moves fail until the account is enrolled in Control Tower again and imported.",
+                    account.name, account.state
+                ),
             );
-            response.new_state = Value::Null;
-            return response;
+            response
+                .private
+                .set(PRIVATE_TERMINATED, serde_json::Value::Bool(true));
         }
 
         let tags =
@@ -911,9 +944,6 @@ impl CloudAccount {
         let Some(plan) = self.prepare_create(&zone, config, &mut response.diagnostics) else {
             return response;
         };
-        let product_name = plan.product_name.clone();
-        let span = tracing::info_span!("create_account", account_name = %plan.parameters.account_name, provisioned_product_name = %product_name);
-        let _entered = span.enter();
 
         let permit = match connection.limiter.acquire(&ctx.cancel, deadline).await {
             Ok(permit) => permit,
@@ -1218,8 +1248,6 @@ impl CloudAccount {
             .as_str()
             .unwrap_or_default()
             .to_string();
-        let span = tracing::info_span!("update_account", account_id = %account_id, provisioned_product_id = %product_id);
-        let _entered = span.enter();
 
         let zone = match connection.inventory.landing_zone().await {
             Ok(zone) => zone,
@@ -1515,8 +1543,6 @@ impl CloudAccount {
             .as_str()
             .unwrap_or_default()
             .to_string();
-        let span = tracing::info_span!("delete_account", account_id = %account_id, provisioned_product_id = %product_id);
-        let _entered = span.enter();
         let client = &connection.clients.service_catalog;
 
         if private.get(PRIVATE_TERMINATED).is_none() {

@@ -196,7 +196,7 @@ fn is_ou_id(text: &str) -> bool {
         && is_lowercase_alphanumeric(unit_part)
 }
 
-/// Matches the Organizations root ID pattern `^r-[0-9a-z]{4,32}$`.
+/// Checks `text` against the Organizations root ID pattern `^r-[0-9a-z]{4,32}$`.
 fn is_root_id(text: &str) -> bool {
     text.strip_prefix("r-")
         .is_some_and(|rest| (4..=32).contains(&rest.len()) && is_lowercase_alphanumeric(rest))

@@ -7,7 +7,10 @@ use crate::landing::Landing;
 fn versions() -> Vec<&'static Terraform> {
     ["1.0.3", "1.15.5"]
         .iter()
-        .map(|v| terraform(v).unwrap_or_else(|| panic!("Terraform {v} is not installed; run `make tools`")))
+        .map(|v| {
+            terraform(v)
+                .unwrap_or_else(|| panic!("Terraform {v} is not installed; run `make tools`"))
+        })
         .collect()
 }
 
@@ -33,7 +36,11 @@ fn planned_actions(plan: &serde_json::Value) -> Vec<String> {
                         .as_array()
                         .map(|a| a.iter().filter_map(|x| x.as_str()).collect())
                         .unwrap_or_default();
-                    format!("{}: {}", c["address"].as_str().unwrap_or_default(), actions.join(","))
+                    format!(
+                        "{}: {}",
+                        c["address"].as_str().unwrap_or_default(),
+                        actions.join(",")
+                    )
                 })
                 .collect()
         })
@@ -41,8 +48,15 @@ fn planned_actions(plan: &serde_json::Value) -> Vec<String> {
 }
 
 fn assert_plan_empty(workdir: &Workdir, tf: &Terraform) {
-    let run = workdir.terraform(tf, &["plan", "-input=false", "-no-color", "-detailed-exitcode"]);
-    assert_eq!(run.status.code(), Some(0), "the plan should be empty: {run}");
+    let run = workdir.terraform(
+        tf,
+        &["plan", "-input=false", "-no-color", "-detailed-exitcode"],
+    );
+    assert_eq!(
+        run.status.code(),
+        Some(0),
+        "the plan should be empty: {run}"
+    );
 }
 
 #[test]
@@ -54,14 +68,31 @@ fn lifecycle_create_rename_destroy() {
         workdir.apply(tf).assert_success();
 
         let state = landing.state();
-        let created: Vec<_> = state.accounts.iter().filter(|a| a.name.starts_with("kore-alpha-")).collect();
+        let created: Vec<_> = state
+            .accounts
+            .iter()
+            .filter(|a| a.name.starts_with("kore-alpha-"))
+            .collect();
         assert_eq!(created.len(), 2, "{}: {created:?}", tf.version);
-        let prod = created.iter().find(|a| a.name == "kore-alpha-prod").expect("prod account");
+        let prod = created
+            .iter()
+            .find(|a| a.name == "kore-alpha-prod")
+            .expect("prod account");
         assert_eq!(prod.email, "cloud-team+kore-alpha-prod@example.com");
-        assert_eq!(prod.tags.get("kore:installation").map(String::as_str), Some("acme"));
-        assert_eq!(prod.tags.get("kore:team").map(String::as_str), Some("alpha"));
+        assert_eq!(
+            prod.tags.get("kore:installation").map(String::as_str),
+            Some("acme")
+        );
+        assert_eq!(
+            prod.tags.get("kore:team").map(String::as_str),
+            Some("alpha")
+        );
         assert_eq!(prod.tags.get("env").map(String::as_str), Some("prod"));
-        let managed_ou = state.organizational_units.iter().find(|u| u.name == "kore-managed").expect("OU");
+        let managed_ou = state
+            .organizational_units
+            .iter()
+            .find(|u| u.name == "kore-managed")
+            .expect("OU");
         assert_eq!(prod.parent_id, managed_ou.id);
         assert_plan_empty(&workdir, tf);
 
@@ -72,7 +103,11 @@ fn lifecycle_create_rename_destroy() {
         )));
         let plan = workdir.plan_json(tf);
         let actions = planned_actions(&plan);
-        assert!(actions.contains(&r#"kore_cloud_account.alpha["notprod"]: update"#.to_string()), "{}: {actions:?}", tf.version);
+        assert!(
+            actions.contains(&r#"kore_cloud_account.alpha["notprod"]: update"#.to_string()),
+            "{}: {actions:?}",
+            tf.version
+        );
         workdir.apply(tf).assert_success();
         let renamed_id = landing.account_id("kore-alpha-dev");
         let state = landing.state();
@@ -81,20 +116,39 @@ fn lifecycle_create_rename_destroy() {
             .iter()
             .find(|p| p.physical_id.as_deref() == Some(renamed_id.as_str()))
             .expect("product of the renamed account");
-        assert_eq!(product.parameters.account_name, "kore-alpha-dev", "{product:?}");
+        assert_eq!(
+            product.parameters.account_name, "kore-alpha-dev",
+            "{product:?}"
+        );
         assert_plan_empty(&workdir, tf);
 
         // Destroy unmanages both accounts and leaves them open in the root.
         workdir.destroy(tf).assert_success();
         let state = landing.state();
-        assert!(state.provisioned_products.is_empty(), "{:?}", state.provisioned_products);
+        assert!(
+            state.provisioned_products.is_empty(),
+            "{:?}",
+            state.provisioned_products
+        );
         let root = state.organization.root_id.clone();
         for name in ["kore-alpha-dev", "kore-alpha-prod"] {
-            let account = state.accounts.iter().find(|a| a.name == name).expect("account stays");
+            let account = state
+                .accounts
+                .iter()
+                .find(|a| a.name == name)
+                .expect("account stays");
             assert_eq!(account.parent_id, root, "{name}");
             assert_eq!(format!("{:?}", account.state), "Active", "{name}");
         }
-        let claimed = state.organizational_units.iter().find(|u| u.name == "kore-managed").expect("OU");
-        assert!(!claimed.tags.contains_key("kore:installation"), "the claim is released: {:?}", claimed.tags);
+        let claimed = state
+            .organizational_units
+            .iter()
+            .find(|u| u.name == "kore-managed")
+            .expect("OU");
+        assert!(
+            !claimed.tags.contains_key("kore:installation"),
+            "the claim is released: {:?}",
+            claimed.tags
+        );
     }
 }
