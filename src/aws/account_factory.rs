@@ -139,10 +139,12 @@ impl Record {
         self.errors
             .iter()
             .map(|e| {
-                if e.code.is_empty() {
-                    e.description.clone()
+                // Control Tower often starts the description with the exception name.
+                let description = e.description.trim();
+                if e.code.is_empty() || description.starts_with(e.code.as_str()) {
+                    description.split_whitespace().collect::<Vec<_>>().join(" ")
                 } else {
-                    format!("{}: {}", e.code, e.description)
+                    format!("{}: {description}", e.code)
                 }
             })
             .collect::<Vec<_>>()
@@ -589,4 +591,69 @@ pub async fn find_by_account(
     Ok(found
         .into_iter()
         .find(|p| p.physical_id.as_deref() == Some(account_id)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(errors: &[(&str, &str)]) -> Record {
+        Record {
+            id: "rec-1".to_string(),
+            status: RecordStatus::Failed,
+            record_type: "PROVISION_PRODUCT".to_string(),
+            provisioned_product_id: "pp-1".to_string(),
+            provisioned_product_name: "acme-a".to_string(),
+            errors: errors
+                .iter()
+                .map(|(code, description)| RecordError {
+                    code: code.to_string(),
+                    description: description.to_string(),
+                })
+                .collect(),
+            outputs: BTreeMap::new(),
+        }
+    }
+
+    #[test]
+    fn record_error_text_forms() {
+        let busy = "ResourceInUseException  AWS Control Tower cannot unmanage the account because another AWS Control Tower operation is in progress.";
+        let cases: &[(&[(&str, &str)], &str, bool)] = &[
+            (&[], "the record ended in FAILED without an error message", false),
+            (&[("InvalidParametersException", "Email taken")], "InvalidParametersException: Email taken", false),
+            (&[("ResourceInUseException", busy)], "ResourceInUseException AWS Control Tower cannot unmanage the account because another AWS Control Tower operation is in progress.", true),
+            (&[("", "plain text")], "plain text", false),
+        ];
+        for (errors, text, busy) in cases {
+            let record = record(errors);
+            assert_eq!(record.error_text(), *text);
+            assert_eq!(record.failed_because_busy(), *busy, "{text}");
+        }
+    }
+
+    #[test]
+    fn statuses_round_trip() {
+        for text in [
+            "CREATED",
+            "IN_PROGRESS",
+            "IN_PROGRESS_IN_ERROR",
+            "SUCCEEDED",
+            "FAILED",
+            "NEW_ONE",
+        ] {
+            assert_eq!(RecordStatus::parse(text).as_str(), text);
+        }
+        for text in [
+            "AVAILABLE",
+            "UNDER_CHANGE",
+            "TAINTED",
+            "ERROR",
+            "PLAN_IN_PROGRESS",
+            "NEW_ONE",
+        ] {
+            assert_eq!(ProductStatus::parse(text).as_str(), text);
+        }
+        assert!(RecordStatus::InProgressInError.is_final());
+        assert!(!RecordStatus::InProgress.is_final());
+    }
 }

@@ -610,7 +610,10 @@ impl Resource for CloudAccount {
         new_state.set("name", account.name.clone().into());
         new_state.set("email", account.email.clone().into());
         new_state.set("state", account.state.clone().into());
-        if let Some(parent) = zone.parents.get(&account_id) {
+        // Unmanaging moves an account to the root; that is the result of the termination,
+        // not drift to correct, and Account Factory can no longer move it.
+        let unmanaged = response.private.get(PRIVATE_TERMINATED).is_some();
+        if let Some(parent) = zone.parents.get(&account_id).filter(|_| !unmanaged) {
             new_state.set("organizational_unit_id", parent.clone().into());
         }
         if let Some(team) = tags.get(TAG_TEAM) {
@@ -849,6 +852,53 @@ fn wait_diagnostics(error: WaitError, what: &str, product: &str) -> Diagnostics 
         format!("{what} for provisioned product {product} did not finish"),
         error.to_string(),
     )
+}
+
+/// Terminates (unmanages) a provisioned product with `IgnoreErrors` and waits for its record,
+/// retrying with back-off while Control Tower is busy. A product already gone counts as
+/// terminated. Returns the error text otherwise.
+async fn terminate_product(
+    ctx: &Context,
+    connection: &Connection,
+    product_id: &str,
+    deadline: Instant,
+) -> Result<(), String> {
+    let client = &connection.clients.service_catalog;
+    let mut attempt = 0u32;
+    loop {
+        let token = provision_token(product_id, &format!("terminate-{attempt}"));
+        let Some(record) = account_factory::terminate(client, product_id, &token, true)
+            .await
+            .map_err(|e| e.to_string())?
+        else {
+            tracing::info!(
+                provisioned_product_id = product_id,
+                "the provisioned product was already terminated"
+            );
+            return Ok(());
+        };
+        let record = wait_for_record(client, &record.id, &ctx.cancel, deadline)
+            .await
+            .map_err(|e| e.to_string())?;
+        if record.status == RecordStatus::Succeeded {
+            tracing::info!(record_id = %record.id, provisioned_product_id = product_id, "provisioned product terminated; the account is unmanaged");
+            return Ok(());
+        }
+        if record.failed_because_busy() {
+            let pause = busy_backoff(attempt);
+            attempt += 1;
+            tracing::warn!(record_id = %record.id, provisioned_product_id = product_id, retry_in_ms = pause.as_millis() as u64, "Control Tower was busy; retrying the termination");
+            if sleep_within(pause, ctx, deadline).await {
+                continue;
+            }
+        }
+        return Err(format!(
+            "Account Factory record {} ended in {}: {}",
+            record.id,
+            record.status.as_str(),
+            record.error_text()
+        ));
+    }
 }
 
 /// Everything create needs that comes from the organization.
@@ -1148,28 +1198,14 @@ impl CloudAccount {
         found: &ProvisionedProduct,
         deadline: Instant,
     ) -> Result<(), Diagnostics> {
-        let client = &connection.clients.service_catalog;
-        let token = provision_token(&found.name, &format!("terminate-{}", found.id));
-        let record = account_factory::terminate(client, &found.id, &token, true)
+        terminate_product(ctx, connection, &found.id, deadline)
             .await
-            .map_err(|e| {
+            .map_err(|detail| {
                 Diagnostics::single_error(
                     format!("Terminating failed product {} failed", found.id),
-                    e.to_string(),
+                    detail,
                 )
-            })?;
-        if let Some(record) = record {
-            let record = wait_for_record(client, &record.id, &ctx.cancel, deadline)
-                .await
-                .map_err(|e| wait_diagnostics(e, "Terminating", &found.id))?;
-            if record.status != RecordStatus::Succeeded {
-                return Err(Diagnostics::single_error(
-                    format!("Terminating failed product {} failed", found.id),
-                    record.error_text(),
-                ));
-            }
-        }
-        Ok(())
+            })
     }
 
     /// Tags the new account and builds the state from the live account.
@@ -1543,7 +1579,6 @@ impl CloudAccount {
             .as_str()
             .unwrap_or_default()
             .to_string();
-        let client = &connection.clients.service_catalog;
 
         if private.get(PRIVATE_TERMINATED).is_none() {
             let permit = match connection.limiter.acquire(&ctx.cancel, deadline).await {
@@ -1554,47 +1589,10 @@ impl CloudAccount {
                     return response;
                 }
             };
-            let mut attempt = 0u32;
-            loop {
-                let token = provision_token(&product_id, &format!("terminate-{attempt}"));
-                let record =
-                    match account_factory::terminate(client, &product_id, &token, true).await {
-                        Ok(record) => record,
-                        Err(error) => {
-                            response.diagnostics.error(
-                                format!("Terminating provisioned product {product_id} failed"),
-                                format!("{error}. The account was not closed."),
-                            );
-                            return response;
-                        }
-                    };
-                let Some(record) = record else {
-                    tracing::info!("the provisioned product was already terminated");
-                    break;
-                };
-                let record = match wait_for_record(client, &record.id, &ctx.cancel, deadline).await
-                {
-                    Ok(record) => record,
-                    Err(error) => {
-                        response.diagnostics = wait_diagnostics(error, "Terminating", &product_id);
-                        return response;
-                    }
-                };
-                if record.status == RecordStatus::Succeeded {
-                    tracing::info!(record_id = %record.id, "provisioned product terminated; the account is unmanaged");
-                    break;
-                }
-                if record.failed_because_busy() {
-                    let pause = busy_backoff(attempt);
-                    attempt += 1;
-                    tracing::warn!(record_id = %record.id, retry_in_ms = pause.as_millis() as u64, "Control Tower was busy; retrying the termination");
-                    if sleep_within(pause, ctx, deadline).await {
-                        continue;
-                    }
-                }
+            if let Err(detail) = terminate_product(ctx, connection, &product_id, deadline).await {
                 response.diagnostics.error(
                     format!("Terminating provisioned product {product_id} failed"),
-                    format!("Account Factory record {} ended in {}: {}. The account was not closed; destroy again once the cause is fixed.", record.id, record.status.as_str(), record.error_text()),
+                    format!("{detail}. The account was not closed; destroy again once the cause is fixed."),
                 );
                 return response;
             }
