@@ -104,7 +104,8 @@ provider "kore" {{
         format!("{}{ORGANIZATION}{body}", self.provider_block(""))
     }
 
-    /// Like [`Landing::config`], with `provider_extra` inside the provider block.
+    /// Builds the configuration of [`Landing::config`] with `provider_extra` inside the provider
+    /// block.
     pub fn config_with(&self, provider_extra: &str, body: &str) -> String {
         format!(
             "{}{ORGANIZATION}{body}",
@@ -213,8 +214,8 @@ impl Drop for Landing {
     }
 }
 
-/// A `kore_cloud_account` block in the shared organization; `extra` holds more argument
-/// lines, indented by two spaces.
+/// Builds a `kore_cloud_account` block in the shared organization. `extra` contains more
+/// argument lines, indented by two spaces.
 pub fn account_hcl(label: &str, team: &str, name: &str, extra: &str) -> String {
     format!(
         r#"
@@ -347,8 +348,7 @@ fn parse_diagnostic(lines: &[&str]) -> Option<Diagnostic> {
     let mut end = lines.len();
     for (index, line) in lines.iter().enumerate().skip(1) {
         let trimmed = line.trim();
-        // Plan output after the last diagnostic of a block starts at column 0 with text such
-        // as "Plan:" or "Terraform"; diagnostics indent their source lines only.
+        // A warning printed before the plan summary ends where the plan output resumes.
         if trimmed.starts_with("Plan: ") || trimmed.starts_with("Terraform will perform") {
             end = index;
             break;

@@ -12,11 +12,15 @@
 //! `CloseAccount` only when `allow_account_closure = true`) go in their own modules
 //! here, built on `harness::Workdir`.
 
+mod cases;
+mod cloud_account;
+mod data_sources;
 mod docs;
+mod drift;
 mod examples;
 mod grpc_client;
-mod cloud_account;
 mod harness;
+mod import;
 mod landing;
 mod protocol;
 mod service;
