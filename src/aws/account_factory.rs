@@ -615,10 +615,13 @@ mod tests {
         }
     }
 
+    /// Record errors as (code, description) pairs.
+    type ErrorPairs<'a> = &'a [(&'a str, &'a str)];
+
     #[test]
     fn record_error_text_forms() {
         let busy = "ResourceInUseException  AWS Control Tower cannot unmanage the account because another AWS Control Tower operation is in progress.";
-        let cases: &[(&[(&str, &str)], &str, bool)] = &[
+        let cases: &[(ErrorPairs, &str, bool)] = &[
             (&[], "the record ended in FAILED without an error message", false),
             (&[("InvalidParametersException", "Email taken")], "InvalidParametersException: Email taken", false),
             (&[("ResourceInUseException", busy)], "ResourceInUseException AWS Control Tower cannot unmanage the account because another AWS Control Tower operation is in progress.", true),
