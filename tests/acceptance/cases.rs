@@ -882,3 +882,35 @@ fn destroy_closes_after_termination() {
     assert_eq!(open_account.state, AccountState::Active);
     assert_eq!(open_account.parent_id, state.organization.root_id);
 }
+
+/// Throttling and 5xx answers on reads and writes are retried by the SDK's retry policy, so
+/// an apply and the plan after it succeed while the emulator fails a share of the calls.
+#[test]
+fn throttling_and_server_errors_retried() {
+    let landing = Landing::start(0.5);
+    let workdir = Workdir::new();
+    workdir.write_config(&landing.config(&many_accounts(2)));
+    landing.set_faults(FaultUpdate {
+        throttle_rate: Some(0.1),
+        service_unavailable_rate: Some(0.05),
+        ..Default::default()
+    });
+
+    workdir.apply(tf()).assert_success();
+    assert_plan_empty(&workdir, tf());
+
+    let counters = landing.counters();
+    let failed: u64 = counters.errors.values().sum();
+    assert!(failed > 0, "the faults never fired: {counters:?}");
+    assert_eq!(load_accounts(&landing).len(), 2);
+    assert_eq!(
+        counters.calls.get("ProvisionProduct").copied().unwrap_or(0)
+            - counters
+                .errors
+                .get("ProvisionProduct")
+                .copied()
+                .unwrap_or(0),
+        2,
+        "one successful ProvisionProduct per account"
+    );
+}

@@ -371,3 +371,104 @@ fn quickstart_plan_names_accounts() {
         "the quickstart plans exactly the four accounts"
     );
 }
+
+/// The quickstart applies against the emulator: four accounts come out of the
+/// `kore_cloud_accounts` output, a second plan is empty, and destroy unmanages every
+/// account, closing only the payments team's (its module sets `close_on_deletion`).
+#[test]
+fn quickstart_applies_and_destroys() {
+    let tf = terraform("1.15.5").expect("Terraform 1.15.5 is not installed; run `make tools`");
+    let landing = crate::landing::Landing::start(0.5);
+    let workdir = Workdir::new();
+    copy_tree(&examples_root(), &workdir.path().join("examples"));
+    let chdir = "-chdir=examples/quickstart";
+    let endpoint = format!("-var=emulator_endpoint={}", landing.url);
+    workdir
+        .terraform(tf, &[chdir, "get", "-no-color"])
+        .assert_success();
+    workdir
+        .terraform(
+            tf,
+            &[
+                chdir,
+                "apply",
+                "-auto-approve",
+                "-input=false",
+                "-no-color",
+                &endpoint,
+            ],
+        )
+        .assert_success();
+
+    let accounts = workdir.json(tf, &[chdir, "output", "-json", "accounts"]);
+    let rows = accounts.as_array().expect("the accounts output is a list");
+    let names: Vec<&str> = rows.iter().filter_map(|r| r["name"].as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "kore-payments-notprod",
+            "kore-payments-prod",
+            "kore-search-notprod",
+            "kore-search-prod"
+        ]
+    );
+    for row in rows {
+        assert_eq!(row["state"], "ACTIVE", "{row}");
+        assert_eq!(row["organizational_unit_path"], "kore-managed", "{row}");
+    }
+
+    let plan = workdir.terraform(
+        tf,
+        &[
+            chdir,
+            "plan",
+            "-input=false",
+            "-no-color",
+            "-detailed-exitcode",
+            &endpoint,
+        ],
+    );
+    assert_eq!(
+        plan.status.code(),
+        Some(0),
+        "the second plan should be empty: {plan}"
+    );
+
+    workdir
+        .terraform(
+            tf,
+            &[
+                chdir,
+                "destroy",
+                "-auto-approve",
+                "-input=false",
+                "-no-color",
+                &endpoint,
+            ],
+        )
+        .assert_success();
+    let state = landing.state();
+    assert!(
+        state.provisioned_products.is_empty(),
+        "every product is terminated"
+    );
+    for row in rows {
+        let name = row["name"].as_str().unwrap_or_default();
+        let account = state
+            .accounts
+            .iter()
+            .find(|a| a.name == name)
+            .unwrap_or_else(|| panic!("{name} stays in the organization"));
+        let closed = !matches!(
+            account.state,
+            account_factory_emulator::state::AccountState::Active
+        );
+        assert_eq!(
+            closed,
+            name.starts_with("kore-payments-"),
+            "{name}: {:?}",
+            account.state
+        );
+        assert_eq!(account.parent_id, state.organization.root_id, "{name}");
+    }
+}
