@@ -121,9 +121,11 @@ run_apply() {
     configure_environment
     start_emulator
 
-    section "terraform init (log: $demo_dir/init.log)"
-    "$terraform" -chdir="$workdir" init -input=false -no-color >"$demo_dir/init.log" 2>&1 ||
-        { cat "$demo_dir/init.log"; fail "terraform init failed"; }
+    # `terraform get` fetches the local module; `init` is not needed with dev_overrides and
+    # would try the registry for the provider recorded in an earlier demo's state.
+    section "terraform get (log: $demo_dir/get.log)"
+    "$terraform" -chdir="$workdir" get -no-color >"$demo_dir/get.log" 2>&1 ||
+        { cat "$demo_dir/get.log"; fail "terraform get failed"; }
     section "terraform apply: one organization and four accounts through Account Factory"
     "$terraform" -chdir="$workdir" apply -auto-approve -input=false -compact-warnings
     section "Accounts the installation manages (data source kore_cloud_accounts)"
@@ -142,7 +144,7 @@ run_destroy() {
     configure_environment
     start_emulator
 
-    section "terraform destroy: unmanage each account in Control Tower, then close it"
+    section "terraform destroy: unmanage every account; close those with close_on_deletion"
     "$terraform" -chdir="$workdir" destroy -auto-approve -input=false -compact-warnings
     section "What the emulator recorded, in order"
     "$python" "$repo_root/scripts/demo_report.py" lifecycle "$emulator_url"

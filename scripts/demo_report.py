@@ -51,7 +51,28 @@ def lifecycle(url: str, after: int) -> None:
     if not rows:
         print("the emulator recorded no termination or closure")
         return
-    print_table(rows, ["sequence", "account_id", "event"])
+    with urllib.request.urlopen(f"{url}/_emulator/state", timeout=10) as response:
+        state = json.load(response)
+    names = {a["id"]: a["name"] for a in state["accounts"]}
+    for row in rows:
+        row["name"] = names.get(row["account_id"], "")
+    print_table(rows, ["sequence", "name", "account_id", "event"])
+
+    print()
+    print("Accounts afterwards:")
+    touched = {row["account_id"] for row in rows}
+    root = state["organization"]["root_id"]
+    summary = [
+        {
+            "name": a["name"],
+            "account_id": a["id"],
+            "state": a["state"],
+            "where": "organization root" if a["parent_id"] == root else a["parent_id"],
+        }
+        for a in state["accounts"]
+        if a["id"] in touched
+    ]
+    print_table(summary, ["name", "account_id", "state", "where"])
 
 
 def main() -> None:

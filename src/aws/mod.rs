@@ -33,7 +33,7 @@ impl AwsError {
     ) -> AwsError
     where
         E: ProvideErrorMetadata + std::error::Error + 'static,
-        R: std::fmt::Debug,
+        R: std::fmt::Debug + 'static,
     {
         use aws_smithy_runtime_api::client::result::SdkError;
         match &error {
@@ -55,7 +55,7 @@ impl AwsError {
             _ => AwsError {
                 operation,
                 code: None,
-                message: aws_smithy_types::error::display::DisplayErrorContext(&error).to_string(),
+                message: transport_message(&error),
                 reason: None,
             },
         }
@@ -68,6 +68,38 @@ impl AwsError {
     pub fn with_reason(mut self, reason: Option<String>) -> AwsError {
         self.reason = reason;
         self
+    }
+}
+
+/// Describes a failure that is not a service error (no credentials, no connection, a
+/// timeout) in one line: the error chain's messages, then what to check.
+fn transport_message(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut current: Option<&(dyn std::error::Error + 'static)> = Some(error);
+    while let Some(cause) = current {
+        let text = cause.to_string();
+        if !text.is_empty() && !parts.iter().any(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+        current = cause.source();
+    }
+    let chain = parts.join(": ");
+    let lower = chain.to_lowercase();
+    let hint = if lower.contains("credential") {
+        "Check the AWS credentials that Terraform uses: environment variables, the profile, or the provider's assume_role block."
+    } else if lower.contains("connect")
+        || lower.contains("dns")
+        || lower.contains("timed out")
+        || lower.contains("timeout")
+    {
+        "Check that the service's endpoint is reachable: the provider's endpoints block, AWS_ENDPOINT_URL, or the network."
+    } else {
+        ""
+    };
+    if hint.is_empty() {
+        chain
+    } else {
+        format!("{chain}. {hint}")
     }
 }
 

@@ -107,6 +107,7 @@ async fn check_live(
     connection: &Connection,
     config: &Value,
     zone: &LandingZone,
+    creating: bool,
     diagnostics: &mut Diagnostics,
 ) -> Option<OuNode> {
     let name = config.get("name").as_str().unwrap_or_default();
@@ -166,6 +167,14 @@ async fn check_live(
         }
     }
     if let Some(existing) = zone.installation(name) {
+        if creating && existing.unit_id == unit.id {
+            diagnostics.attribute_error(
+                AttributePath::root("name"),
+                "Installation already exists",
+                format!("Installation {name:?} already claims the OU {} ({}), possibly from another Terraform state. Import it with `terraform import <address> {name}` instead of creating it again, or choose another name.", unit.path, unit.id),
+            );
+            return None;
+        }
         if existing.unit_id != unit.id {
             diagnostics.attribute_error(
                 AttributePath::root("name"),
@@ -269,7 +278,14 @@ impl Resource for AwsOrganization {
                 return response;
             }
         };
-        let Some(unit) = check_live(&connection, config, &zone, &mut response.diagnostics).await
+        let Some(unit) = check_live(
+            &connection,
+            config,
+            &zone,
+            prior.is_null(),
+            &mut response.diagnostics,
+        )
+        .await
         else {
             return response;
         };
@@ -331,6 +347,7 @@ impl Resource for AwsOrganization {
             &connection,
             &request.config,
             &zone,
+            request.prior_state.is_null(),
             &mut response.diagnostics,
         )
         .await

@@ -176,17 +176,19 @@ async fn find_owner(
     zone: &LandingZone,
     organization_id: &str,
 ) -> Option<Owner> {
-    if let Some(installation) = zone.installation(organization_id) {
+    // An organization planned in this run wins over the tags in AWS: its SSO user or OU may
+    // be about to change, and Terraform applies it before the accounts that refer to it.
+    if let Some(planned) = data.planned_organizations.lock().await.get(organization_id) {
         return Some(Owner {
-            sso_email: installation.sso_email.clone(),
-            unit_id: Some(installation.unit_id.clone()),
+            sso_email: planned.sso_email.clone(),
+            unit_id: planned.organizational_unit_id.clone(),
         });
     }
-    let planned = data.planned_organizations.lock().await;
-    planned.get(organization_id).map(|p| Owner {
-        sso_email: p.sso_email.clone(),
-        unit_id: p.organizational_unit_id.clone(),
-    })
+    zone.installation(organization_id)
+        .map(|installation| Owner {
+            sso_email: installation.sso_email,
+            unit_id: Some(installation.unit_id),
+        })
 }
 
 /// Works out the account email: the configured one, or the alias of the SSO email.
@@ -243,23 +245,31 @@ async fn check_email_free(
         );
         return;
     }
-    if zone.product_for_account(&holder.id).is_some() {
-        if let Ok(tags) =
-            organizations::list_tags(&connection.clients.organizations, &holder.id).await
-        {
-            if tags.get(TAG_INSTALLATION).map(String::as_str) == Some(organization_id) {
-                return;
-            }
-        }
+    let tags = organizations::list_tags(&connection.clients.organizations, &holder.id)
+        .await
+        .unwrap_or_default();
+    let unfinished_create = zone.product_for_account(&holder.id).is_some_and(|product| {
+        product.tags.get(TAG_INSTALLATION).map(String::as_str) == Some(organization_id)
+    }) && !tags.contains_key(TAG_INSTALLATION);
+    if unfinished_create {
+        // An earlier create of this installation timed out; apply resumes it.
+        return;
     }
-    diagnostics.attribute_error(
-        path,
-        "Email already in use",
-        format!(
+    let detail = match (tags.get(TAG_INSTALLATION), tags.get(TAG_TEAM)) {
+        (Some(installation), team) => format!(
+            "The email {email} belongs to account {} ({}, state {}), which installation {installation:?}{} already manages, possibly from another Terraform state. To manage that account here, import it with `terraform import <address> {}`; to create a new account, choose another account name or set email to an unused address.",
+            holder.name,
+            holder.id,
+            holder.state,
+            team.map(|t| format!(" (team {t:?})")).unwrap_or_default(),
+            holder.id
+        ),
+        (None, _) => format!(
             "The email {email} is already the root email of account {} ({}, state {}); AWS compares emails without regard to case and keeps the email of closed accounts. Choose another account name, or set email to an unused address.",
             holder.name, holder.id, holder.state
         ),
-    );
+    };
+    diagnostics.attribute_error(path, "Email already in use", detail);
 }
 
 /// Registers this plan and fails when a sibling resource in the same run would get the
@@ -420,6 +430,20 @@ impl Resource for CloudAccount {
             Some(unit) => planned.set("organizational_unit_id", unit.id.clone().into()),
             None if response.diagnostics.has_errors() => return response,
             None => planned.set("organizational_unit_id", Value::Unknown),
+        }
+
+        let unmanaged = request.prior_private.get(PRIVATE_TERMINATED).is_some();
+        let needs_product = prior.get("name") != planned.get("name")
+            || prior.get("organizational_unit_id") != planned.get("organizational_unit_id");
+        if !creating && unmanaged && needs_product {
+            response.diagnostics.error(
+                "Account no longer managed by Account Factory",
+                format!(
+                    "Account {} has no Account Factory product any more (it was terminated outside Terraform), so it cannot be renamed or moved through Account Factory. Enroll it in Control Tower again and import it, or keep name and organizational_unit as they are.",
+                    prior.get("account_id").as_str().unwrap_or_default()
+                ),
+            );
+            return response;
         }
 
         if creating {
@@ -903,7 +927,6 @@ async fn terminate_product(
 
 /// Everything create needs that comes from the organization.
 struct CreatePlan {
-    organization_id: String,
     product_name: String,
     parameters: AccountParameters,
     /// Account tags: the user's plus the installation and team.
@@ -970,7 +993,6 @@ impl CloudAccount {
                 sso_user_last_name: installation.sso_last_name.clone(),
                 managed_organizational_unit: format!("{} ({})", unit.name, unit.id),
             },
-            organization_id,
             tags,
         })
     }
@@ -1056,6 +1078,27 @@ impl CloudAccount {
                         e.to_string(),
                     )
                 })?;
+            // A product of this name whose account already carries the installation tag was
+            // finished by some Terraform state: it is not an interrupted create to resume.
+            if let Some(account_id) = existing.as_ref().and_then(|p| p.physical_id.as_deref()) {
+                let tags = organizations::list_tags(&connection.clients.organizations, account_id)
+                    .await
+                    .map_err(|e| {
+                        Diagnostics::single_error(
+                            format!("Reading the tags of account {account_id} failed"),
+                            e.to_string(),
+                        )
+                    })?;
+                if let Some(installation) = tags.get(TAG_INSTALLATION) {
+                    return Err(Diagnostics::single_error(
+                        format!("Account {account_id} is already managed"),
+                        format!(
+                            "Account Factory product {} holds account {account_id} with the email {}, and installation {installation:?} already manages it, possibly from another Terraform state. Import it with `terraform import <address> {account_id}` instead of creating it, or choose another account name or email.",
+                            plan.product_name, plan.parameters.account_email
+                        ),
+                    ));
+                }
+            }
             let record_id = match existing {
                 Some(found) if found.status == ProductStatus::Available => {
                     tracing::info!(provisioned_product_id = %found.id, "adopting the provisioned product of an earlier attempt");
@@ -1083,23 +1126,9 @@ impl CloudAccount {
                 }
                 None => {
                     if let Some(holder) = zone.account_by_email(&plan.parameters.account_email) {
-                        if let Some(found) = zone.product_for_account(&holder.id) {
-                            let tags = organizations::list_tags(
-                                &connection.clients.organizations,
-                                &holder.id,
-                            )
-                            .await
-                            .unwrap_or_default();
-                            if tags.get(TAG_INSTALLATION) == Some(&plan.organization_id)
-                                && found.status == ProductStatus::Available
-                            {
-                                tracing::info!(account_id = %holder.id, provisioned_product_id = %found.id, "adopting the account that already holds the email");
-                                return Ok(found.clone());
-                            }
-                        }
                         return Err(Diagnostics::single_error(
                             "Email already in use",
-                            format!("The email {} is already the root email of account {} ({}), which this installation does not manage. Choose another account name or email.", plan.parameters.account_email, holder.id, holder.name),
+                            format!("The email {} is already the root email of account {} ({}). Choose another account name or email, or import that account with `terraform import <address> {}`.", plan.parameters.account_email, holder.name, holder.id, holder.id),
                         ));
                     }
                     let token = provision_token(&plan.product_name, &attempt.to_string());

@@ -914,3 +914,127 @@ fn throttling_and_server_errors_retried() {
         "one successful ProvisionProduct per account"
     );
 }
+
+/// Account blocks for a second Terraform state that refers to the installation by name.
+fn foreign_account(label: &str, team: &str, name: &str, extra: &str) -> String {
+    account_hcl(label, team, name, extra).replace("kore_aws_organization.main.id", "\"acme\"")
+}
+
+/// An account that another Terraform state manages is never adopted: a second state that
+/// asks for the same account, by name or by email, fails at plan time, naming the installation
+/// and the import command, and writes nothing.
+#[test]
+fn managed_account_not_taken_over() {
+    let landing = Landing::start(0.5);
+    let owner = Workdir::new();
+    owner.write_config(&landing.config(&account_hcl("ops", "ops", "kore-ops-dev", "")));
+    owner.apply(tf()).assert_success();
+    let account_id = landing.account_id("kore-ops-dev");
+    let writes = landing.write_calls();
+
+    let same_name = Workdir::new();
+    same_name.write_config(&format!(
+        "{}{}",
+        landing.provider_block(""),
+        foreign_account("copy", "ml", "kore-ops-dev", "")
+    ));
+    let run = same_name.plan(tf());
+    assert_attribute_error(
+        &run,
+        "kore_cloud_account.copy",
+        "name",
+        &[
+            "Email already in use",
+            "already manages",
+            "terraform import",
+            &account_id,
+        ],
+    );
+
+    let same_email = Workdir::new();
+    same_email.write_config(&format!(
+        "{}{}",
+        landing.provider_block(""),
+        foreign_account(
+            "copy",
+            "platform",
+            "kore-platform-dev",
+            r#"  email = "cloud-team+kore-ops-dev@example.com""#
+        )
+    ));
+    let run = same_email.plan(tf());
+    assert_attribute_error(
+        &run,
+        "kore_cloud_account.copy",
+        "email",
+        &["already manages", &account_id],
+    );
+    assert_eq!(
+        landing.write_calls(),
+        writes,
+        "a failed plan writes nothing"
+    );
+    assert_eq!(
+        landing
+            .account("kore-ops-dev")
+            .tags
+            .get("kore:team")
+            .map(String::as_str),
+        Some("ops"),
+        "the owner's tags are untouched"
+    );
+    assert_plan_empty(&owner, tf());
+}
+
+/// A second state cannot create an installation that already claims its OU; it is told to
+/// import it instead.
+#[test]
+fn existing_installation_not_taken_over() {
+    let landing = Landing::start(0.5);
+    let owner = Workdir::new();
+    owner.write_config(&landing.config(""));
+    owner.apply(tf()).assert_success();
+    let writes = landing.write_calls();
+
+    let other = Workdir::new();
+    other.write_config(
+        &landing
+            .config("")
+            .replace("cloud-team@example.com", "someone-else@example.com"),
+    );
+    let run = other.plan(tf());
+    assert_attribute_error(
+        &run,
+        "kore_aws_organization.main",
+        "name",
+        &["already claims", "terraform import", "acme"],
+    );
+    assert_eq!(landing.write_calls(), writes);
+    assert_plan_empty(&owner, tf());
+}
+
+/// A new SSO email and a new account in the same apply: the account's email alias comes from
+/// the new SSO email, in the plan and in AWS.
+#[test]
+fn sso_change_with_new_account() {
+    let landing = Landing::start(0.5);
+    let workdir = Workdir::new();
+    workdir.write_config(&landing.config(""));
+    workdir.apply(tf()).assert_success();
+
+    let changed = landing
+        .config(&account_hcl("new", "ml", "kore-ml-prod", ""))
+        .replace("cloud-team@example.com", "platform-team@example.com");
+    workdir.write_config(&changed);
+    let plan = workdir.plan_json(tf());
+    assert_eq!(
+        planned_after(&plan, "kore_cloud_account.new")["email"],
+        "platform-team+kore-ml-prod@example.com"
+    );
+    workdir.apply(tf()).assert_success();
+    assert_eq!(
+        landing.account("kore-ml-prod").email,
+        "platform-team+kore-ml-prod@example.com"
+    );
+    assert_plan_empty(&workdir, tf());
+}

@@ -220,6 +220,19 @@ fn product_terminated_outside_terraform() {
     );
     assert_eq!(landing.write_calls(), writes);
 
+    // Account Factory can no longer rename the account, so the plan says so.
+    workdir.write_config(&landing.config(&account_hcl("x", "alpha", "kore-alpha-renamed", "")));
+    let rename = workdir.plan(tf());
+    rename.assert_failure();
+    assert!(
+        rename
+            .output()
+            .contains("Account no longer managed by Account Factory"),
+        "{rename}"
+    );
+    assert_eq!(landing.write_calls(), writes);
+    workdir.write_config(&landing.config(&account_hcl("x", "alpha", "kore-alpha-notprod", "")));
+
     workdir.destroy(tf()).assert_success();
 
     assert!(state_list(&workdir, tf()).is_empty());
