@@ -146,7 +146,7 @@ fn validate_provider_config(config: &Value) -> Diagnostics {
                 diagnostics.attribute_error(
                     AttributePath::root("endpoints").attribute(name),
                     "Invalid endpoint URL",
-                    format!("endpoints.{name} is {url:?}, which is not an http or https URL; write it as \"http://127.0.0.1:4566\" or \"https://{name}.example.com\"."),
+                    format!("endpoints.{name} is {url:?}, which is not an http or https URL; add the scheme, for example \"http://{}\".", url.trim_start_matches("//")),
                 );
             }
         }

@@ -230,9 +230,7 @@ fn product_from_attribute(
         last_successful_record_id: attribute
             .last_successful_provisioning_record_id()
             .map(str::to_string),
-        created: attribute
-            .created_time()
-            .and_then(|t| t.fmt(aws_smithy_types::date_time::Format::DateTime).ok()),
+        created: attribute.created_time().and_then(crate::aws::format_time),
         tags: attribute
             .tags()
             .iter()

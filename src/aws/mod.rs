@@ -71,6 +71,16 @@ impl AwsError {
     }
 }
 
+/// Formats a service timestamp as RFC 3339 with millisecond precision. Services send epoch
+/// seconds as floats, whose binary rounding would otherwise show as digits like `.463999`.
+pub fn format_time(time: &aws_smithy_types::DateTime) -> Option<String> {
+    let millis = time.secs() * 1000 + (i64::from(time.subsec_nanos()) + 500_000) / 1_000_000;
+    let rounded = aws_smithy_types::DateTime::from_millis(millis);
+    rounded
+        .fmt(aws_smithy_types::date_time::Format::DateTime)
+        .ok()
+}
+
 /// Describes a failure that is not a service error (no credentials, no connection, a
 /// timeout) in one line: the error chain's messages, then what to check.
 fn transport_message(error: &(dyn std::error::Error + 'static)) -> String {
@@ -110,4 +120,22 @@ pub struct AwsClients {
     pub organizations: aws_sdk_organizations::Client,
     pub sts: aws_sdk_sts::Client,
     pub account: aws_sdk_account::Client,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn format_time_rounds_to_millis() {
+        let cases = [
+            (1_796_415_684.463_999, "2026-12-04T20:21:24.464Z"),
+            (1_796_415_684.0, "2026-12-04T20:21:24Z"),
+            (1_796_415_684.424, "2026-12-04T20:21:24.424Z"),
+        ];
+        for (seconds, expected) in cases {
+            let time = aws_smithy_types::DateTime::from_secs_f64(seconds);
+            assert_eq!(format_time(&time).as_deref(), Some(expected), "{seconds}");
+        }
+    }
 }

@@ -67,9 +67,7 @@ fn account_from_sdk(account: &aws_sdk_organizations::types::Account) -> Account 
         name: account.name().unwrap_or_default().to_string(),
         email: account.email().unwrap_or_default().to_string(),
         state,
-        joined: account
-            .joined_timestamp()
-            .and_then(|t| t.fmt(aws_smithy_types::date_time::Format::DateTime).ok()),
+        joined: account.joined_timestamp().and_then(crate::aws::format_time),
     }
 }
 

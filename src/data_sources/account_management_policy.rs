@@ -182,7 +182,7 @@ pub struct PrincipalError {
 #[derive(Clone, Debug, PartialEq, Eq, Error)]
 pub enum ExternalIdError {
     #[error(
-        "external_id is {length} characters, but STS accepts 2 to 1224; use an ID of that length"
+        "external_id has {length} character(s), but STS accepts 2 to 1224; use an ID of that length"
     )]
     Length { length: usize },
     #[error(
@@ -324,14 +324,16 @@ fn check_config(config: &Value, diagnostics: &mut Diagnostics) -> Option<PolicyI
                         Err(error) => diagnostics.attribute_error(
                             path,
                             "Invalid trusted principal",
-                            error.to_string(),
+                            format!("trusted_principal_arns[{index}]: {error}"),
                         ),
                     },
                     _ => diagnostics.attribute_error(
                         path,
                         "Invalid trusted principal",
-                        "A trusted principal must not be null; remove the null entry or write an \
-                         IAM ARN or a 12-digit account ID.",
+                        format!(
+                            "trusted_principal_arns[{index}] is null; remove the entry or write \
+                             an IAM ARN or a 12-digit account ID."
+                        ),
                     ),
                 }
             }
@@ -357,7 +359,11 @@ fn check_config(config: &Value, diagnostics: &mut Diagnostics) -> Option<PolicyI
         }
     };
 
-    if complete && external_id.is_some() && trusted_principal_arns.is_empty() {
+    if complete
+        && external_id.is_some()
+        && trusted_principal_arns.is_empty()
+        && !diagnostics.has_errors()
+    {
         diagnostics.attribute_warning(
             AttributePath::root("external_id"),
             "External ID has no effect",

@@ -129,7 +129,7 @@ async fn check_live(
             diagnostics.attribute_error(
                 AttributePath::root("master_account_id"),
                 "Not the organization's management account",
-                format!("master_account_id is {master}, but the management account of organization {} is {}.", zone.organization.id, zone.organization.master_account_id),
+                format!("master_account_id is {master}, but the management account of organization {} is {}; set master_account_id = \"{}\" if that is the organization you mean.", zone.organization.id, zone.organization.master_account_id, zone.organization.master_account_id),
             );
         }
     }

@@ -694,6 +694,16 @@ impl Resource for CloudAccount {
                 return response;
             }
         };
+        if zone.account(account_id).is_none() {
+            response.diagnostics.error(
+                format!("Account {account_id} not found"),
+                format!(
+                    "No account {account_id} is a member of organization {}; check the account ID.",
+                    zone.organization.id
+                ),
+            );
+            return response;
+        }
         let product = match account_factory::find_by_account(
             &connection.clients.service_catalog,
             account_id,
