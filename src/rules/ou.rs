@@ -112,11 +112,45 @@ fn not_found_message(input: &str, known: &[String]) -> String {
              organizational units; create and register one in the AWS Control Tower console"
         );
     }
+    let suggestion = closest_label(input, known)
+        .map(|label| format!(" Did you mean {label}?"))
+        .unwrap_or_default();
     format!(
-        "no organizational unit matches {input:?}; check the spelling. The organization's \
-         organizational units are: {}",
+        "no organizational unit matches {input:?}; check the spelling.{suggestion} The \
+         organization's organizational units are: {}",
         join_labels(known)
     )
+}
+
+/// Returns the label (`path (id)`) whose path or last name is within a small edit distance
+/// of `input`: at most 2 edits, and fewer than a third of the input's length.
+fn closest_label<'a>(input: &str, labels: &'a [String]) -> Option<&'a String> {
+    let limit = (input.chars().count() / 3).clamp(1, 2);
+    labels
+        .iter()
+        .filter_map(|label| {
+            let path = label.split(" (").next().unwrap_or(label);
+            let name = path.rsplit('/').next().unwrap_or(path);
+            let distance = edit_distance(input, path).min(edit_distance(input, name));
+            (distance <= limit).then_some((distance, label))
+        })
+        .min_by_key(|(distance, _)| *distance)
+        .map(|(_, label)| label)
+}
+
+/// Levenshtein distance between two strings, counted in characters.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut previous: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut current = vec![i + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let substitution = previous[j] + usize::from(ca != *cb);
+            current.push(substitution.min(previous[j + 1] + 1).min(current[j] + 1));
+        }
+        previous = current;
+    }
+    previous[b.len()]
 }
 
 fn not_registered_message(path: &str, id: &str, registered: &[String]) -> String {
@@ -323,6 +357,15 @@ impl OuNode {
 }
 
 /// Labels of `nodes`, registered OUs first, each group sorted by path.
+/// Labels of every OU for a not-found message, registered first; unregistered ones say so.
+fn known_labels(ous: &[OuNode]) -> Vec<String> {
+    let registered = sorted_labels(ous.iter().filter(|ou| ou.registered));
+    let unregistered = sorted_labels(ous.iter().filter(|ou| !ou.registered))
+        .into_iter()
+        .map(|label| format!("{label}, not registered"));
+    registered.into_iter().chain(unregistered).collect()
+}
+
 fn sorted_labels<'a>(nodes: impl IntoIterator<Item = &'a OuNode>) -> Vec<String> {
     let mut nodes: Vec<&OuNode> = nodes.into_iter().collect();
     nodes.sort_by(|a, b| {
@@ -390,7 +433,7 @@ fn pick_one<'a>(
         [only] => Ok(only),
         [] => Err(OuError::NotFound {
             input,
-            known: sorted_labels(ous),
+            known: known_labels(ous),
         }),
         _ => Err(OuError::Ambiguous {
             input,
@@ -408,7 +451,7 @@ fn case_insensitive_fallback(
     if candidates.is_empty() {
         return Err(OuError::NotFound {
             input,
-            known: sorted_labels(ous),
+            known: known_labels(ous),
         });
     }
     Err(OuError::CaseMismatch {
@@ -733,8 +776,8 @@ mod tests {
             "Workloads (ou-ab12-work0001)".to_string(),
             "Workloads/Production (ou-ab12-prod0002)".to_string(),
             "kore-managed (ou-ab12-kore0001)".to_string(),
-            // Not registered, so listed last.
-            "Sandbox (ou-ab12-sand0001)".to_string(),
+            // Not registered, so listed last and marked.
+            "Sandbox (ou-ab12-sand0001), not registered".to_string(),
         ];
         assert_eq!(
             error,
@@ -747,7 +790,7 @@ mod tests {
         assert!(message.contains("\"kore-manged\""), "{message}");
         assert!(message.contains("check the spelling"), "{message}");
         assert!(
-            message.contains("kore-managed (ou-ab12-kore0001)"),
+            message.contains("Did you mean kore-managed (ou-ab12-kore0001)?"),
             "{message}"
         );
     }
@@ -912,6 +955,39 @@ mod tests {
         ];
         for text in cases {
             assert_eq!(parse_ou_reference(text).unwrap().to_string(), text);
+        }
+    }
+
+    #[test]
+    fn typo_suggests_closest_ou() {
+        let cases: &[(&str, Option<&str>)] = &[
+            ("kore-manged", Some("kore-managed")),
+            ("Workloads/Prodution", Some("Workloads/Production")),
+            ("Stagin", Some("Workloads/Staging")),
+            ("completely-different", None),
+        ];
+        let labels = vec![
+            "kore-managed (ou-ab12-aaaaaaaa)".to_string(),
+            "Workloads/Production (ou-ab12-bbbbbbbb)".to_string(),
+            "Workloads/Staging (ou-ab12-cccccccc)".to_string(),
+        ];
+        for (input, expected) in cases {
+            let found = closest_label(input, &labels).map(|l| l.split(" (").next().unwrap_or(l));
+            assert_eq!(found, *expected, "{input}");
+        }
+    }
+
+    #[test]
+    fn edit_distance_cases() {
+        let cases = [
+            ("", "", 0),
+            ("abc", "abc", 0),
+            ("kore-manged", "kore-managed", 1),
+            ("a", "b", 1),
+            ("abc", "", 3),
+        ];
+        for (a, b, expected) in cases {
+            assert_eq!(edit_distance(a, b), expected, "{a} {b}");
         }
     }
 }

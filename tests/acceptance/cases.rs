@@ -205,9 +205,10 @@ fn wrong_ou_fails_plan() {
         "organizational_unit",
         &[
             "kore-manged",
-            "kore-managed",
+            "Did you mean kore-managed",
             "Workloads/Production",
             "Security",
+            "sandbox",
         ],
     );
     assert_eq!(landing.write_calls(), 0);
