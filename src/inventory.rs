@@ -1,4 +1,4 @@
-//! What the landing zone looks like: the OU tree with registration and claims, the accounts
+//! The landing-zone snapshot: the OU tree with registration and claims, the accounts
 //! with their parents, and the Account Factory products, fetched with paged listings.
 //!
 //! Terraform reads and plans many accounts at once. They share one snapshot, fetched by the
@@ -61,7 +61,7 @@ impl LandingZone {
         self.units.iter().find(|u| u.id == id)
     }
 
-    /// The `Name (ou-id)` value Account Factory expects for an OU.
+    /// Returns the `Name (ou-id)` value Account Factory expects for an OU.
     pub fn allowed_value(&self, unit_id: &str) -> Option<String> {
         self.unit(unit_id).map(|u| format!("{} ({})", u.name, u.id))
     }
@@ -127,7 +127,7 @@ impl LandingZone {
     }
 }
 
-/// Why the snapshot could not be fetched.
+/// Failure to fetch the snapshot.
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum InventoryError {
     #[error(transparent)]
@@ -177,7 +177,7 @@ impl Inventory {
         Ok(snapshot)
     }
 
-    /// Drops the snapshot, so the next read sees this process's own writes.
+    /// Drops the snapshot, so the next read includes this process's own writes.
     pub async fn invalidate(&self) {
         *self.snapshot.lock().await = None;
     }

@@ -26,7 +26,7 @@ use crate::rules::duration::parse_duration;
 pub const MAX_CONCURRENT_OPERATIONS_LIMIT: i64 = 10;
 /// Attempts per AWS call for throttling and 5xx errors; Control Tower's quotas are low.
 const RETRY_MAX_ATTEMPTS: u32 = 10;
-/// Longest back-off between two attempts of one AWS call.
+/// Maximum back-off between two attempts of one AWS call.
 const RETRY_MAX_BACKOFF: Duration = Duration::from_secs(20);
 
 const ENDPOINT_NAMES: [&str; 5] = [
@@ -45,8 +45,8 @@ pub struct Connection {
     pub inventory: Inventory,
 }
 
-/// What a `kore_aws_organization` planned in this process, so that accounts planned in the
-/// same run can be validated before the organization exists in AWS.
+/// An organization planned in this process, kept so that accounts planned in the same run
+/// can be validated before the organization exists in AWS.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PlannedOrganization {
     pub sso_email: String,

@@ -14,7 +14,7 @@ use super::AwsError;
 
 /// Name of the Account Factory product in Service Catalog.
 pub const PRODUCT_NAME: &str = "AWS Control Tower Account Factory";
-/// Name of the portfolio that holds the product; callers must be associated with it.
+/// Name of the portfolio that contains the product; callers must be associated with it.
 pub const PORTFOLIO_NAME: &str = "AWS Control Tower Account Factory Portfolio";
 /// `Type` of every provisioned product that Account Factory creates.
 pub const PRODUCT_TYPE: &str = "CONTROL_TOWER_ACCOUNT";

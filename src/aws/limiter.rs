@@ -19,7 +19,7 @@ pub struct Limiter {
     capacity: usize,
 }
 
-/// Why a slot could not be taken.
+/// Failure to take a slot.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum LimiterError {
     #[error("cancelled while waiting for a free Account Factory operation slot")]

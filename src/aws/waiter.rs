@@ -11,7 +11,7 @@ use super::AwsError;
 
 /// First poll interval. Account Factory takes minutes, so polling faster buys nothing.
 pub const INITIAL_POLL_INTERVAL: Duration = Duration::from_secs(1);
-/// Longest poll interval.
+/// Maximum poll interval.
 pub const MAX_POLL_INTERVAL: Duration = Duration::from_secs(30);
 
 #[derive(Debug, Clone, thiserror::Error)]

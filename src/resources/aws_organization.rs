@@ -101,8 +101,8 @@ fn validate_static(config: &Value) -> Diagnostics {
     diagnostics
 }
 
-/// The live checks of a plan: credentials, region, OU, registration, product and claim.
-/// Returns the resolved OU when all pass.
+/// Runs the live checks of a plan: credentials, region, OU, registration, product and
+/// claim. Returns the resolved OU when all pass.
 async fn check_live(
     connection: &Connection,
     config: &Value,

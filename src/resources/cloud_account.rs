@@ -218,7 +218,7 @@ fn account_email(config: &Value, sso_email: &str, diagnostics: &mut Diagnostics)
     }
 }
 
-/// Fails when another account in the organization holds `email` (ignoring case) and is not
+/// Fails when another account in the organization has the root email `email` (ignoring case) and is not
 /// this installation's own Account Factory account that create would adopt.
 /// `replaced_account_id` is the account a replacement would destroy, whose email the new
 /// account cannot reuse.
@@ -282,7 +282,7 @@ async fn check_siblings(
     diagnostics: &mut Diagnostics,
 ) {
     data.planned_accounts.lock().await.push(planned.clone());
-    // Sibling resources are planned concurrently; wait briefly so that each sees the others.
+    // Sibling resources are planned concurrently, so wait briefly until each has registered.
     tokio::time::sleep(PLAN_SETTLE).await;
     let accounts = data.planned_accounts.lock().await;
     for other in accounts.iter().filter(|a| **a != planned) {
@@ -634,8 +634,8 @@ impl Resource for CloudAccount {
         new_state.set("name", account.name.clone().into());
         new_state.set("email", account.email.clone().into());
         new_state.set("state", account.state.clone().into());
-        // Unmanaging moves an account to the root; that is the result of the termination,
-        // not drift to correct, and Account Factory can no longer move it.
+        // Unmanaging moves an account to the root. That move is the result of the
+        // termination, not drift to correct, because Account Factory can no longer move it.
         let unmanaged = response.private.get(PRIVATE_TERMINATED).is_some();
         if let Some(parent) = zone.parents.get(&account_id).filter(|_| !unmanaged) {
             new_state.set("organizational_unit_id", parent.clone().into());
@@ -781,7 +781,7 @@ impl Resource for CloudAccount {
     }
 }
 
-/// The user's tags: the account's tags without the reserved ones. An empty set stays null
+/// Returns the user's tags: the account's tags without the reserved ones. An empty set stays null
 /// when the prior value was null, so a configuration without tags shows no diff.
 fn user_tags_value(tags: &BTreeMap<String, String>, prior: &Value) -> Value {
     let user: BTreeMap<String, Value> = tags
@@ -1675,7 +1675,7 @@ impl CloudAccount {
                 Err(error) if error.has_code("ConstraintViolationException") && error.reason.as_deref() == Some("CLOSE_ACCOUNT_QUOTA_EXCEEDED") || error.has_code("ConcurrentModificationException") => {
                     let pause = busy_backoff(attempt + 2);
                     attempt += 1;
-                    tracing::warn!(account_id, retry_in_ms = pause.as_millis() as u64, error = %error, "closing the account was refused for now; retrying");
+                    tracing::warn!(account_id, retry_in_ms = pause.as_millis() as u64, error = %error, "closing the account was rejected for now; retrying");
                     if !sleep_within(pause, ctx, deadline).await {
                         return Err(Diagnostics::single_error(
                             format!("Closing account {account_id} did not finish"),
