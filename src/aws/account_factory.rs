@@ -357,7 +357,7 @@ pub async fn find_product(client: &Client) -> Result<FactoryProduct, FactoryErro
 }
 
 /// Lists the OUs Account Factory accepts, as the raw `Name (ou-id)` values of the
-/// `ManagedOrganizationalUnit` parameter. This is the only API that tells which OUs are
+/// `ManagedOrganizationalUnit` parameter. This is the only API that returns which OUs are
 /// registered with Control Tower.
 pub async fn registered_unit_values(
     client: &Client,
