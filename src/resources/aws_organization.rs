@@ -19,7 +19,7 @@ use crate::plugin::{
     ImportResponse, PlanRequest, PlanResponse, ReadRequest, ReadResponse, Resource, Schema, Value,
 };
 use crate::provider::{Connection, PlannedOrganization, ProviderData};
-use crate::resources::support::{diagnostic_from_inventory, resolve_unit};
+use crate::resources::support::{connect, diagnostic_from_inventory, resolve_unit};
 use crate::rules::{validate_account_id, validate_email, validate_installation_name, OuNode};
 
 pub struct AwsOrganization {
@@ -262,19 +262,10 @@ impl Resource for AwsOrganization {
             return response;
         }
 
-        let connection = match self.data.connection().await {
-            Ok(connection) => connection,
+        let (connection, zone) = match connect(&self.data).await {
+            Ok(found) => found,
             Err(errors) => {
                 response.diagnostics.extend(errors);
-                return response;
-            }
-        };
-        let zone = match connection.inventory.landing_zone().await {
-            Ok(zone) => zone,
-            Err(error) => {
-                response
-                    .diagnostics
-                    .extend(diagnostic_from_inventory(&error));
                 return response;
             }
         };
@@ -383,19 +374,10 @@ impl Resource for AwsOrganization {
             private: request.private,
             ..Default::default()
         };
-        let connection = match self.data.connection().await {
-            Ok(connection) => connection,
+        let (_, zone) = match connect(&self.data).await {
+            Ok(found) => found,
             Err(errors) => {
-                response.diagnostics = errors;
-                return response;
-            }
-        };
-        let zone = match connection.inventory.landing_zone().await {
-            Ok(zone) => zone,
-            Err(error) => {
-                response
-                    .diagnostics
-                    .extend(diagnostic_from_inventory(&error));
+                response.diagnostics.extend(errors);
                 return response;
             }
         };
@@ -454,19 +436,10 @@ impl Resource for AwsOrganization {
 
     async fn import(&self, _ctx: &Context, id: &str) -> ImportResponse {
         let mut response = ImportResponse::default();
-        let connection = match self.data.connection().await {
-            Ok(connection) => connection,
+        let (connection, zone) = match connect(&self.data).await {
+            Ok(found) => found,
             Err(errors) => {
-                response.diagnostics = errors;
-                return response;
-            }
-        };
-        let zone = match connection.inventory.landing_zone().await {
-            Ok(zone) => zone,
-            Err(error) => {
-                response
-                    .diagnostics
-                    .extend(diagnostic_from_inventory(&error));
+                response.diagnostics.extend(errors);
                 return response;
             }
         };

@@ -27,7 +27,7 @@ use crate::plugin::{
     Resource, Schema, Type, Value,
 };
 use crate::provider::{Connection, ProviderData};
-use crate::resources::support::{diagnostic_from_inventory, resolve_unit};
+use crate::resources::support::{connect, diagnostic_from_inventory, resolve_unit};
 use crate::rules::duration::parse_duration;
 use crate::rules::{
     email_alias, emails_equal, provision_token, provisioned_product_name, validate_account_id,
@@ -386,19 +386,10 @@ impl Resource for CloudAccount {
             return response;
         }
 
-        let connection = match self.data.connection().await {
-            Ok(connection) => connection,
+        let (connection, zone) = match connect(&self.data).await {
+            Ok(found) => found,
             Err(errors) => {
                 response.diagnostics.extend(errors);
-                return response;
-            }
-        };
-        let zone = match connection.inventory.landing_zone().await {
-            Ok(zone) => zone,
-            Err(error) => {
-                response
-                    .diagnostics
-                    .extend(diagnostic_from_inventory(&error));
                 return response;
             }
         };
@@ -571,19 +562,10 @@ impl Resource for CloudAccount {
             private: request.private.clone(),
             ..Default::default()
         };
-        let connection = match self.data.connection().await {
-            Ok(connection) => connection,
+        let (connection, zone) = match connect(&self.data).await {
+            Ok(found) => found,
             Err(errors) => {
-                response.diagnostics = errors;
-                return response;
-            }
-        };
-        let zone = match connection.inventory.landing_zone().await {
-            Ok(zone) => zone,
-            Err(error) => {
-                response
-                    .diagnostics
-                    .extend(diagnostic_from_inventory(&error));
+                response.diagnostics.extend(errors);
                 return response;
             }
         };

@@ -1,8 +1,11 @@
 //! Helpers shared by the resources: turning lookup failures into diagnostics and resolving
 //! an OU reference against the landing zone.
 
+use std::sync::Arc;
+
 use crate::inventory::{InventoryError, LandingZone};
 use crate::plugin::{AttributePath, Diagnostics};
+use crate::provider::{Connection, ProviderData};
 use crate::rules::{parse_ou_reference, resolve_ou, OuNode};
 
 /// Converts a failed landing-zone lookup into an error diagnostic.
@@ -11,6 +14,20 @@ pub fn diagnostic_from_inventory(error: &InventoryError) -> Diagnostics {
         "Reading the Control Tower landing zone failed",
         error.to_string(),
     )
+}
+
+/// Returns the configured connection and a landing-zone snapshot, or the diagnostics that
+/// say why there is none.
+pub async fn connect(
+    data: &ProviderData,
+) -> Result<(Arc<Connection>, Arc<LandingZone>), Diagnostics> {
+    let connection = data.connection().await?;
+    let zone = connection
+        .inventory
+        .landing_zone()
+        .await
+        .map_err(|error| diagnostic_from_inventory(&error))?;
+    Ok((connection, zone))
 }
 
 /// Resolves `reference` (name, path, ID or `Name (ou-id)`) to one OU registered with

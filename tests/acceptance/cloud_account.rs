@@ -2,7 +2,7 @@
 //! Terraform against the landing-zone emulator.
 
 use crate::harness::{terraform, Terraform, Workdir};
-use crate::landing::Landing;
+use crate::landing::{assert_plan_empty, planned_actions, Landing};
 
 fn versions() -> Vec<&'static Terraform> {
     ["1.0.3", "1.15.5"]
@@ -23,41 +23,6 @@ resource "kore_cloud_account" "alpha" {
   tags            = { env = each.key }
 }
 "#;
-
-/// Returns the planned actions of every resource change, as `address: action,action`.
-fn planned_actions(plan: &serde_json::Value) -> Vec<String> {
-    plan["resource_changes"]
-        .as_array()
-        .map(|changes| {
-            changes
-                .iter()
-                .map(|c| {
-                    let actions: Vec<&str> = c["change"]["actions"]
-                        .as_array()
-                        .map(|a| a.iter().filter_map(|x| x.as_str()).collect())
-                        .unwrap_or_default();
-                    format!(
-                        "{}: {}",
-                        c["address"].as_str().unwrap_or_default(),
-                        actions.join(",")
-                    )
-                })
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
-fn assert_plan_empty(workdir: &Workdir, tf: &Terraform) {
-    let run = workdir.terraform(
-        tf,
-        &["plan", "-input=false", "-no-color", "-detailed-exitcode"],
-    );
-    assert_eq!(
-        run.status.code(),
-        Some(0),
-        "the plan should be empty: {run}"
-    );
-}
 
 #[test]
 fn lifecycle_create_rename_destroy() {
