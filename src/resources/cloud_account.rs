@@ -829,7 +829,7 @@ fn plan_destroy(prior: &Value) -> PlanResponse {
     } else {
         response.diagnostics.warning(
             format!("Account {name} ({account_id}) will stay open"),
-            "Destroying this kore_cloud_account terminates its Account Factory product: the account leaves Control Tower and moves to the organization root, but it stays open and keeps its resources. Set close_on_deletion = true to close it too.",
+            "Destroying this kore_cloud_account terminates its Account Factory product: the account leaves Control Tower and moves to the organization root, but it stays open and keeps its resources. To close it too, set close_on_deletion = true and run terraform apply before destroying; the value in the state decides.",
         );
     }
     response
