@@ -200,3 +200,25 @@ fn import_rejects_bad_ids() {
     assert!(state.stdout.trim().is_empty(), "{state}");
     assert_eq!(landing.write_calls(), 0);
 }
+
+/// The oldest supported Terraform imports an account by ID with the same result: every
+/// attribute filled and an empty plan.
+#[test]
+fn import_account_on_oldest_terraform() {
+    let old = terraform("1.0.3").expect("Terraform 1.0.3 is not installed; run `make tools`");
+    let landing = Landing::start(0.5);
+    let workdir = Workdir::new();
+    workdir.write_config(&landing.config(&account_hcl("x", "alpha", "kore-alpha-notprod", "")));
+    workdir.apply(old).assert_success();
+    let address = "kore_cloud_account.x";
+    let applied = resource_values(&workdir, old, address);
+    workdir
+        .terraform(old, &["state", "rm", address])
+        .assert_success();
+
+    let account_id = landing.account_id("kore-alpha-notprod");
+    workdir.import(old, address, &account_id).assert_success();
+
+    assert_eq!(resource_values(&workdir, old, address), applied);
+    assert_plan_empty(&workdir, old);
+}
