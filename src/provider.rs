@@ -2,7 +2,7 @@
 //! It validates the block, builds the AWS clients and shares them, with the limiter and the
 //! landing-zone inventory, with every resource and data source.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -49,7 +49,8 @@ pub struct Connection {
 /// can be validated before the organization exists in AWS.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PlannedOrganization {
-    pub sso_email: String,
+    /// The SSO user's email; `None` while the configuration leaves it unknown until apply.
+    pub sso_email: Option<String>,
     pub organizational_unit_id: Option<String>,
 }
 
@@ -62,6 +63,11 @@ pub struct ProviderData {
     /// Accounts planned in this process: lower-cased email to (team, name), used to find two
     /// resources that would get the same email.
     pub planned_accounts: Mutex<Vec<crate::resources::cloud_account::PlannedAccount>>,
+    /// Installations this run replaces: their claim may be taken over by the replacement.
+    pub replaced_organizations: Mutex<HashSet<String>>,
+    /// Existing accounts planned in this run, by lower-cased email: when Terraform plans a
+    /// replacement's create, the email holder is the account being replaced.
+    pub planned_existing_accounts: Mutex<HashMap<String, String>>,
 }
 
 impl ProviderData {

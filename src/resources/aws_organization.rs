@@ -4,7 +4,7 @@
 //! The claim lives in AWS as tags on the OU (`kore:installation` and the SSO user's details),
 //! so accounts, data sources and other installations can see it without Terraform state.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
 
 use async_trait::async_trait;
@@ -108,6 +108,7 @@ async fn check_live(
     config: &Value,
     zone: &LandingZone,
     creating: bool,
+    replaced: &HashSet<String>,
     diagnostics: &mut Diagnostics,
 ) -> Option<OuNode> {
     let name = config.get("name").as_str().unwrap_or_default();
@@ -156,7 +157,9 @@ async fn check_live(
         .unit_tags
         .get(&unit.id)
         .and_then(|tags| tags.get(TAG_INSTALLATION));
-    if let Some(owner) = claimed_by {
+    // A claim held by an installation this run replaces is released before the replacement
+    // is created, because Terraform destroys first.
+    if let Some(owner) = claimed_by.filter(|owner| !replaced.contains(*owner)) {
         if owner != name {
             diagnostics.attribute_error(
                 AttributePath::root("organizational_unit"),
@@ -166,7 +169,7 @@ async fn check_live(
             return None;
         }
     }
-    if let Some(existing) = zone.installation(name) {
+    if let Some(existing) = zone.installation(name).filter(|_| !replaced.contains(name)) {
         if creating && existing.unit_id == unit.id {
             diagnostics.attribute_error(
                 AttributePath::root("name"),
@@ -186,6 +189,16 @@ async fn check_live(
     }
     Some(unit)
 }
+
+/// The computed attributes, all fixed while the name and the OU stay the same.
+const COMPUTED: [&str; 6] = [
+    "id",
+    "organizational_unit_id",
+    "organizational_unit_path",
+    "account_factory_product_id",
+    "provisioning_artifact_id",
+    "launch_path_id",
+];
 
 /// Fills the computed attributes that come from the landing zone.
 fn fill_computed(state: &mut Value, zone: &LandingZone, unit: &OuNode) {
@@ -257,7 +270,34 @@ impl Resource for AwsOrganization {
         }
 
         if !config.is_wholly_known() {
-            mark_computed_unknown(&schema().block, config, &mut planned);
+            let same_claim = !prior.is_null()
+                && ["name", "organizational_unit"]
+                    .iter()
+                    .all(|a| config.get(a).as_str().is_some() && prior.get(a) == config.get(a));
+            if same_claim {
+                // Only the SSO user can change in place; the claim and its IDs stay.
+                for attribute in COMPUTED {
+                    planned.set(attribute, prior.get(attribute).clone());
+                }
+            } else {
+                mark_computed_unknown(&schema().block, config, &mut planned);
+            }
+            if let Some(name) = config.get("name").as_str() {
+                self.data.planned_organizations.lock().await.insert(
+                    name.to_string(),
+                    PlannedOrganization {
+                        sso_email: config
+                            .get("sso_user")
+                            .get("email")
+                            .as_str()
+                            .map(str::to_string),
+                        organizational_unit_id: planned
+                            .get("organizational_unit_id")
+                            .as_str()
+                            .map(str::to_string),
+                    },
+                );
+            }
             response.planned_state = planned;
             return response;
         }
@@ -269,11 +309,42 @@ impl Resource for AwsOrganization {
                 return response;
             }
         };
+        // Resolve the OU first: a move to another OU is a replacement, which the checks of
+        // the replacement's create must allow.
+        if !prior.is_null() {
+            let mut ignored = Diagnostics::default();
+            if let Some(reference) = config.get("organizational_unit").as_str() {
+                let resolved = resolve_unit(
+                    &zone,
+                    reference,
+                    AttributePath::root("organizational_unit"),
+                    &mut ignored,
+                );
+                if resolved.is_some_and(|u| {
+                    prior.get("organizational_unit_id").as_str() != Some(u.id.as_str())
+                }) {
+                    response
+                        .requires_replace
+                        .push(AttributePath::root("organizational_unit"));
+                }
+            }
+            if !response.requires_replace.is_empty() {
+                if let Some(prior_name) = prior.get("name").as_str() {
+                    self.data
+                        .replaced_organizations
+                        .lock()
+                        .await
+                        .insert(prior_name.to_string());
+                }
+            }
+        }
+        let replaced = self.data.replaced_organizations.lock().await.clone();
         let Some(unit) = check_live(
             &connection,
             config,
             &zone,
             prior.is_null(),
+            &replaced,
             &mut response.diagnostics,
         )
         .await
@@ -283,13 +354,6 @@ impl Resource for AwsOrganization {
         if response.diagnostics.has_errors() {
             return response;
         }
-        if !prior.is_null()
-            && prior.get("organizational_unit_id").as_str() != Some(unit.id.as_str())
-        {
-            response
-                .requires_replace
-                .push(AttributePath::root("organizational_unit"));
-        }
         fill_computed(&mut planned, &zone, &unit);
         self.data.planned_organizations.lock().await.insert(
             config.get("name").as_str().unwrap_or_default().to_string(),
@@ -298,8 +362,7 @@ impl Resource for AwsOrganization {
                     .get("sso_user")
                     .get("email")
                     .as_str()
-                    .unwrap_or_default()
-                    .to_string(),
+                    .map(str::to_string),
                 organizational_unit_id: Some(unit.id.clone()),
             },
         );
@@ -339,6 +402,7 @@ impl Resource for AwsOrganization {
             &request.config,
             &zone,
             request.prior_state.is_null(),
+            &HashSet::new(),
             &mut response.diagnostics,
         )
         .await

@@ -167,7 +167,8 @@ fn validate_static(config: &Value) -> Diagnostics {
 
 /// The organization facts an account needs, from AWS or from a plan in this process.
 struct Owner {
-    sso_email: String,
+    /// `None` while the organization's SSO email is unknown until apply.
+    sso_email: Option<String>,
     unit_id: Option<String>,
 }
 
@@ -186,7 +187,7 @@ async fn find_owner(
     }
     zone.installation(organization_id)
         .map(|installation| Owner {
-            sso_email: installation.sso_email,
+            sso_email: Some(installation.sso_email),
             unit_id: Some(installation.unit_id),
         })
 }
@@ -227,6 +228,7 @@ async fn check_email_free(
     zone: &LandingZone,
     organization_id: &str,
     email: &str,
+    product_name: &str,
     replaced_account_id: Option<&str>,
     path: AttributePath,
     diagnostics: &mut Diagnostics,
@@ -248,9 +250,14 @@ async fn check_email_free(
     let tags = organizations::list_tags(&connection.clients.organizations, &holder.id)
         .await
         .unwrap_or_default();
-    let unfinished_create = zone.product_for_account(&holder.id).is_some_and(|product| {
+    // The product may not show its account ID until provisioning ends, so the product of
+    // this resource's deterministic name counts too.
+    let ours = |product: &ProvisionedProduct| {
         product.tags.get(TAG_INSTALLATION).map(String::as_str) == Some(organization_id)
-    }) && !tags.contains_key(TAG_INSTALLATION);
+    };
+    let unfinished_create = !tags.contains_key(TAG_INSTALLATION)
+        && (zone.product_for_account(&holder.id).is_some_and(ours)
+            || zone.product_by_name(product_name).is_some_and(ours));
     if unfinished_create {
         // An earlier create of this installation timed out; apply resumes it.
         return;
@@ -279,6 +286,7 @@ async fn check_email_free(
 async fn check_siblings(
     data: &ProviderData,
     planned: PlannedAccount,
+    email_path: AttributePath,
     diagnostics: &mut Diagnostics,
 ) {
     data.planned_accounts.lock().await.push(planned.clone());
@@ -288,7 +296,7 @@ async fn check_siblings(
     for other in accounts.iter().filter(|a| **a != planned) {
         if emails_equal(&other.email, &planned.email) {
             diagnostics.attribute_error(
-                AttributePath::root("name"),
+                email_path.clone(),
                 "Two accounts with the same email",
                 format!("Another kore_cloud_account in this plan (team {:?}, name {:?}) would also get the email {}; every account needs its own email. Give one of them another name or email.", other.team, other.name, planned.email),
             );
@@ -379,7 +387,8 @@ impl Resource for CloudAccount {
         if !config.is_wholly_known() {
             if creating {
                 mark_computed_unknown(&schema().block, config, &mut planned);
-            } else if config.get("organizational_unit").is_unknown() {
+            } else if request.prior_private.get(PRIVATE_TERMINATED).is_none() {
+                // The target OU is resolved at apply, when every value is known.
                 planned.set("organizational_unit_id", Value::Unknown);
             }
             response.planned_state = planned;
@@ -437,44 +446,12 @@ impl Resource for CloudAccount {
             return response;
         }
 
+        let email_path = if config.get("email").is_null() {
+            AttributePath::root("name")
+        } else {
+            AttributePath::root("email")
+        };
         if creating {
-            let Some(email) = account_email(config, &owner.sso_email, &mut response.diagnostics)
-            else {
-                return response;
-            };
-            if let Err(error) = validate_email(&email) {
-                response.diagnostics.attribute_error(
-                    AttributePath::root("name"),
-                    "Invalid generated email",
-                    error.to_string(),
-                );
-                return response;
-            }
-            let email_path = if config.get("email").is_null() {
-                AttributePath::root("name")
-            } else {
-                AttributePath::root("email")
-            };
-            check_email_free(
-                &connection,
-                &zone,
-                organization_id,
-                &email,
-                prior.get("account_id").as_str(),
-                email_path,
-                &mut response.diagnostics,
-            )
-            .await;
-            planned.set("email", email.clone().into());
-            planned.set(
-                "provisioned_product_name",
-                provisioned_product_name(
-                    organization_id,
-                    config.get("name").as_str().unwrap_or_default(),
-                    &email,
-                )
-                .into(),
-            );
             for name in [
                 "id",
                 "account_id",
@@ -485,6 +462,68 @@ impl Resource for CloudAccount {
             ] {
                 planned.set(name, Value::Unknown);
             }
+            let sso_email = match (&owner.sso_email, config.get("email").is_null()) {
+                (Some(sso_email), _) => sso_email.clone(),
+                (None, false) => String::new(),
+                (None, true) => {
+                    // The organization's SSO email is unknown until apply, and so is the
+                    // alias; apply checks it before any provisioning call.
+                    planned.set("email", Value::Unknown);
+                    planned.set("provisioned_product_name", Value::Unknown);
+                    response.planned_state = planned;
+                    return response;
+                }
+            };
+            let Some(email) = account_email(config, &sso_email, &mut response.diagnostics) else {
+                return response;
+            };
+            if let Err(error) = validate_email(&email) {
+                response.diagnostics.attribute_error(
+                    email_path,
+                    "Invalid generated email",
+                    error.to_string(),
+                );
+                return response;
+            }
+            // When Terraform plans a replacement's create, the prior state is null, but the
+            // account being replaced was planned earlier in this run.
+            let replaced = match prior.get("account_id").as_str() {
+                Some(id) => Some(id.to_string()),
+                None => self
+                    .data
+                    .planned_existing_accounts
+                    .lock()
+                    .await
+                    .get(&email.to_lowercase())
+                    .cloned(),
+            };
+            let product_name = provisioned_product_name(
+                organization_id,
+                config.get("name").as_str().unwrap_or_default(),
+                &email,
+            );
+            check_email_free(
+                &connection,
+                &zone,
+                organization_id,
+                &email,
+                &product_name,
+                replaced.as_deref(),
+                email_path.clone(),
+                &mut response.diagnostics,
+            )
+            .await;
+            planned.set("email", email.clone().into());
+            planned.set("provisioned_product_name", product_name.into());
+        } else if let (Some(email), Some(account_id)) = (
+            prior.get("email").as_str(),
+            prior.get("account_id").as_str(),
+        ) {
+            self.data
+                .planned_existing_accounts
+                .lock()
+                .await
+                .insert(email.to_lowercase(), account_id.to_string());
         }
 
         if !response.requires_replace.is_empty() {
@@ -492,18 +531,20 @@ impl Resource for CloudAccount {
             response.planned_state = planned;
             return response;
         }
-        let sibling = PlannedAccount {
-            organization_id: organization_id.to_string(),
-            team: config.get("team").as_str().unwrap_or_default().to_string(),
-            name: config.get("name").as_str().unwrap_or_default().to_string(),
-            email: planned
-                .get("email")
-                .as_str()
-                .unwrap_or_default()
-                .to_lowercase(),
-            planned_at: Instant::now(),
-        };
-        check_siblings(&self.data, sibling, &mut response.diagnostics).await;
+        if creating || prior.get("name") != planned.get("name") {
+            let sibling = PlannedAccount {
+                organization_id: organization_id.to_string(),
+                team: config.get("team").as_str().unwrap_or_default().to_string(),
+                name: config.get("name").as_str().unwrap_or_default().to_string(),
+                email: planned
+                    .get("email")
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_lowercase(),
+                planned_at: Instant::now(),
+            };
+            check_siblings(&self.data, sibling, email_path, &mut response.diagnostics).await;
+        }
 
         response.planned_state = planned;
         response
@@ -580,12 +621,17 @@ impl Resource for CloudAccount {
         let Some(account) = zone.account(&account_id).cloned() else {
             response.diagnostics.warning(
                 format!("Account {account_id} left the organization"),
-                format!("Account {account_id} ({}) is no longer a member of organization {}, so it is removed from the state. Remove the resource from the configuration, or the next apply provisions a new account.", state.get("name").as_str().unwrap_or_default(), zone.organization.id),
+                format!("Account {account_id} ({}) is no longer a member of organization {}, so it is removed from the state. Remove the resource from the configuration; a new account needs another name or email, because the departed account keeps its email.", state.get("name").as_str().unwrap_or_default(), zone.organization.id),
             );
             response.new_state = Value::Null;
             return response;
         };
         let product = zone.product_for_account(&account_id).cloned();
+        if product.is_some() && terminated {
+            // The product exists (again), so the account is managed and destroy must
+            // terminate it before any close.
+            response.private.remove(PRIVATE_TERMINATED);
+        }
         if product.is_none() && !terminated {
             // The account stays in the state so that destroy can still close it; with
             // private `terminated` set, destroy skips the termination.
@@ -949,8 +995,13 @@ impl CloudAccount {
         };
         let email = account_email(config, &installation.sso_email, diagnostics)?;
         if let Err(error) = validate_email(&email) {
+            let attribute = if config.get("email").is_null() {
+                "name"
+            } else {
+                "email"
+            };
             diagnostics.attribute_error(
-                AttributePath::root("email"),
+                AttributePath::root(attribute),
                 "Invalid email",
                 error.to_string(),
             );
@@ -1061,7 +1112,17 @@ impl CloudAccount {
         let client = &connection.clients.service_catalog;
         let product = zone.product.clone();
         let mut attempt = 0u32;
+        let mut name_conflicts = 0u32;
+        // The last product this create terminated, which keys the next provision token so
+        // that a new provisioning never reuses the token of a failed one.
+        let mut terminated: Option<String> = None;
         loop {
+            if Instant::now() >= deadline || ctx.cancel.is_cancelled() {
+                return Err(Diagnostics::single_error(
+                    format!("Provisioning account {} did not finish", plan.parameters.account_name),
+                    format!("The create timeout ran out or Terraform asked the provider to stop while provisioned product {} was being prepared; apply again to resume.", plan.product_name),
+                ));
+            }
             let existing = account_factory::find_by_name(client, &plan.product_name)
                 .await
                 .map_err(|e| {
@@ -1073,14 +1134,32 @@ impl CloudAccount {
             // A product of this name whose account already carries the installation tag was
             // finished by some Terraform state: it is not an interrupted create to resume.
             if let Some(account_id) = existing.as_ref().and_then(|p| p.physical_id.as_deref()) {
-                let tags = organizations::list_tags(&connection.clients.organizations, account_id)
-                    .await
-                    .map_err(|e| {
-                        Diagnostics::single_error(
+                let tags = match organizations::list_tags(
+                    &connection.clients.organizations,
+                    account_id,
+                )
+                .await
+                {
+                    Ok(tags) => tags,
+                    Err(error)
+                        if error.has_code("TargetNotFoundException")
+                            || error.has_code("AccountNotFoundException") =>
+                    {
+                        return Err(Diagnostics::single_error(
+                            format!("Account {account_id} left the organization"),
+                            format!(
+                                "Account Factory product {} still refers to account {account_id}, which is no longer a member of the organization and keeps its email {}. Terminate that product in the Service Catalog console, and give this resource another name or email to provision a new account.",
+                                plan.product_name, plan.parameters.account_email
+                            ),
+                        ));
+                    }
+                    Err(error) => {
+                        return Err(Diagnostics::single_error(
                             format!("Reading the tags of account {account_id} failed"),
-                            e.to_string(),
-                        )
-                    })?;
+                            error.to_string(),
+                        ));
+                    }
+                };
                 if let Some(installation) = tags.get(TAG_INSTALLATION) {
                     return Err(Diagnostics::single_error(
                         format!("Account {account_id} is already managed"),
@@ -1114,6 +1193,7 @@ impl CloudAccount {
                     tracing::warn!(provisioned_product_id = %found.id, status = found.status.as_str(), "terminating the failed product of an earlier attempt before provisioning again");
                     self.terminate_failed(ctx, connection, &found, deadline)
                         .await?;
+                    terminated = Some(found.id.clone());
                     continue;
                 }
                 None => {
@@ -1123,7 +1203,10 @@ impl CloudAccount {
                             format!("The email {} is already the root email of account {} ({}). Choose another account name or email, or import that account with `terraform import <address> {}`.", plan.parameters.account_email, holder.name, holder.id, holder.id),
                         ));
                     }
-                    let token = provision_token(&plan.product_name, &attempt.to_string());
+                    let token = provision_token(
+                        &plan.product_name,
+                        &format!("{}-{attempt}", terminated.as_deref().unwrap_or("first")),
+                    );
                     match account_factory::provision(
                         client,
                         &product,
@@ -1142,9 +1225,17 @@ impl CloudAccount {
                             if error.has_code("InvalidParametersException")
                                 && error.message.contains("already exists") =>
                         {
+                            name_conflicts += 1;
+                            if name_conflicts > 5 {
+                                return Err(Diagnostics::single_error(
+                                    format!("Provisioning account {} failed", plan.parameters.account_name),
+                                    format!("{error}. Service Catalog reports that a product named {} exists, but SearchProvisionedProducts does not return it as an Account Factory product; check the provisioned products in the Service Catalog console.", plan.product_name),
+                                ));
+                            }
                             tracing::info!(
                                 "a product with this name appeared meanwhile; looking it up again"
                             );
+                            sleep_within(busy_backoff(name_conflicts), ctx, deadline).await;
                             continue;
                         }
                         Err(error) => {
@@ -1163,6 +1254,11 @@ impl CloudAccount {
             let record = wait_for_record(client, &record_id, &ctx.cancel, deadline)
                 .await
                 .map_err(|e| wait_diagnostics(e, "Provisioning", &plan.product_name))?;
+            if record.record_type == "TERMINATE_PROVISIONED_PRODUCT" {
+                // An earlier attempt was terminating its failed product; look again.
+                terminated = Some(record.provisioned_product_id.clone());
+                continue;
+            }
             match record.status {
                 RecordStatus::Succeeded => {
                     let found = account_factory::find_by_name(client, &plan.product_name)
@@ -1241,9 +1337,6 @@ impl CloudAccount {
         let organizations_client = &connection.clients.organizations;
         let fail =
             |what: String, error: AwsError| Diagnostics::single_error(what, error.to_string());
-        organizations::tag_resource(organizations_client, account_id, &plan.tags)
-            .await
-            .map_err(|e| fail(format!("Tagging account {account_id} failed"), e))?;
         let account = organizations::describe_account(organizations_client, account_id)
             .await
             .map_err(|e| fail(format!("Reading account {account_id} failed"), e))?
@@ -1265,6 +1358,11 @@ impl CloudAccount {
             account_factory::product_outputs(&connection.clients.service_catalog, &product.id)
                 .await
                 .unwrap_or_default();
+        // Tagging comes last: the installation tag marks the create as finished, and until it
+        // is set, a retried create resumes this account instead of refusing it.
+        organizations::tag_resource(organizations_client, account_id, &plan.tags)
+            .await
+            .map_err(|e| fail(format!("Tagging account {account_id} failed"), e))?;
         tracing::info!(account_id, provisioned_product_id = %product.id, "account created");
 
         let mut state = config.clone();
@@ -1349,10 +1447,13 @@ impl CloudAccount {
             .map(|a| a.name.clone())
             .unwrap_or_default();
         let current_parent = zone.parents.get(&account_id).cloned().unwrap_or_default();
-        let needs_product_update = new_name != current_name
-            || target_unit.id != current_parent
-            || prior.get("name") != planned.get("name")
-            || prior.get("organizational_unit_id") != planned.get("organizational_unit_id");
+        // An account unmanaged outside Terraform has no product to update; the plan already
+        // rejected renames and moves of such accounts.
+        let unmanaged = request.planned_private.get(PRIVATE_TERMINATED).is_some();
+        let needs_product_update = !unmanaged
+            && (new_name != current_name
+                || target_unit.id != current_parent
+                || prior.get("name") != planned.get("name"));
 
         if needs_product_update {
             let permit = match connection.limiter.acquire(&ctx.cancel, deadline).await {
@@ -1499,10 +1600,18 @@ impl CloudAccount {
                 return response;
             }
         };
+        // Known planned values are returned as planned, because Terraform rejects any other;
+        // the next refresh reads the live name and state.
         let mut state = planned.clone();
-        state.set("name", account.name.clone().into());
-        state.set("state", account.state.clone().into());
-        state.set("organizational_unit_id", target_unit.id.clone().into());
+        if state.get("organizational_unit_id").is_unknown() {
+            let unit_id = if unmanaged {
+                prior.get("organizational_unit_id").clone()
+            } else {
+                target_unit.id.clone().into()
+            };
+            state.set("organizational_unit_id", unit_id);
+        }
+        tracing::debug!(account_id = %account_id, live_name = %account.name, live_state = %account.state, "account after the update");
         tracing::info!(account_id = %account_id, "account updated");
         response.new_state = state;
         response

@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("invalid duration {input:?}: write a number followed by a unit, such as \"30m\", \"1h30m\" or \"90s\" (units: h, m, s, ms)")]
+#[error("invalid duration {input:?}: write a number followed by a unit, such as \"30m\", \"1h30m\" or \"90s\" (units: h, m, s, ms), at most 10 years")]
 pub struct DurationError {
     pub input: String,
 }
@@ -42,8 +42,15 @@ pub fn parse_duration(text: &str) -> Result<Duration, DurationError> {
         total += number * seconds_per_unit;
         rest = &rest[unit_end..];
     }
+    if total > MAX_SECONDS {
+        return Err(error());
+    }
     Ok(Duration::from_secs_f64(total))
 }
+
+/// Longest duration accepted: 10 years, far beyond any Account Factory operation and small
+/// enough that adding it to the current time cannot overflow.
+const MAX_SECONDS: f64 = 10.0 * 365.0 * 24.0 * 3600.0;
 
 #[cfg(test)]
 mod tests {
@@ -63,6 +70,8 @@ mod tests {
             ("m", None),
             ("5 minutes", None),
             ("1d", None),
+            ("99999999999999999999h", None),
+            ("87600h", Some(315_360_000_000)),
         ];
         for (input, expected) in cases {
             let parsed = parse_duration(input).ok().map(|d| d.as_millis() as u64);

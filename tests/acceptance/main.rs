@@ -23,4 +23,5 @@ mod harness;
 mod import;
 mod landing;
 mod protocol;
+mod regressions;
 mod service;
