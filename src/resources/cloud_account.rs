@@ -219,20 +219,31 @@ fn account_email(config: &Value, sso_email: &str, diagnostics: &mut Diagnostics)
     }
 }
 
-/// Fails when another account in the organization has the root email `email` (ignoring case) and is not
-/// this installation's own Account Factory account that create would adopt.
-/// `replaced_account_id` is the account a replacement would destroy, whose email the new
-/// account cannot reuse.
+/// The account a create plans, as the email check needs it.
+struct PlannedEmail<'a> {
+    organization_id: &'a str,
+    email: &'a str,
+    /// The deterministic provisioned product name of the create.
+    product_name: &'a str,
+    /// The account a replacement would destroy, whose email the new account cannot reuse.
+    replaced_account_id: Option<&'a str>,
+}
+
+/// Fails when another account in the organization has the planned root email (ignoring
+/// case) and is not this resource's own unfinished create, which apply resumes.
 async fn check_email_free(
     connection: &Connection,
     zone: &LandingZone,
-    organization_id: &str,
-    email: &str,
-    product_name: &str,
-    replaced_account_id: Option<&str>,
+    planned: PlannedEmail<'_>,
     path: AttributePath,
     diagnostics: &mut Diagnostics,
 ) {
+    let PlannedEmail {
+        organization_id,
+        email,
+        product_name,
+        replaced_account_id,
+    } = planned;
     let Some(holder) = zone.account_by_email(email) else {
         return;
     };
@@ -502,13 +513,16 @@ impl Resource for CloudAccount {
                 config.get("name").as_str().unwrap_or_default(),
                 &email,
             );
+            let planned_email = PlannedEmail {
+                organization_id,
+                email: &email,
+                product_name: &product_name,
+                replaced_account_id: replaced.as_deref(),
+            };
             check_email_free(
                 &connection,
                 &zone,
-                organization_id,
-                &email,
-                &product_name,
-                replaced.as_deref(),
+                planned_email,
                 email_path.clone(),
                 &mut response.diagnostics,
             )
