@@ -575,7 +575,8 @@ impl Resource for CloudAccount {
                 }
             }
         };
-        connection.inventory.invalidate().await;
+        // The snapshot the plan of this apply read is at most SNAPSHOT_TTL old and is dropped
+        // after every write, so it is reused here; AWS itself rejects an email taken since.
         // Every log line of this operation carries the account's name and ID.
         let known = if request.prior_state.is_null() {
             &request.config
