@@ -182,7 +182,7 @@ async fn check_live(
             diagnostics.attribute_error(
                 AttributePath::root("name"),
                 "Installation name already in use",
-                format!("An installation named {name:?} already claims the OU {} ({}). Choose another name, or import that installation with `terraform import`.", zone.parent_path(&existing.unit_id), existing.unit_id),
+                format!("An installation named {name:?} already claims the OU {} ({}), possibly from another Terraform state. Choose another name, or import that installation with `terraform import <address> {name}`.", zone.parent_path(&existing.unit_id), existing.unit_id),
             );
             return None;
         }
@@ -270,6 +270,14 @@ impl Resource for AwsOrganization {
         }
 
         if !config.is_wholly_known() {
+            if !prior.is_null() && config.get("organizational_unit").is_unknown() {
+                response.diagnostics.attribute_error(
+                    AttributePath::root("organizational_unit"),
+                    "Organizational unit unknown until apply",
+                    "organizational_unit of an existing installation must be known at plan time, because a different OU replaces the installation and the plan has to say so. Use a value known at plan time, for example a literal or a variable.",
+                );
+                return response;
+            }
             let same_claim = !prior.is_null()
                 && ["name", "organizational_unit"]
                     .iter()
@@ -281,6 +289,10 @@ impl Resource for AwsOrganization {
                 }
             } else {
                 mark_computed_unknown(&schema().block, config, &mut planned);
+                // The ID is the installation name, known whenever the name is.
+                if let Some(name) = config.get("name").as_str() {
+                    planned.set("id", name.into());
+                }
             }
             if let Some(name) = config.get("name").as_str() {
                 self.data.planned_organizations.lock().await.insert(
@@ -329,7 +341,30 @@ impl Resource for AwsOrganization {
                 }
             }
             if !response.requires_replace.is_empty() {
-                if let Some(prior_name) = prior.get("name").as_str() {
+                let prior_name = prior.get("name").as_str().unwrap_or_default();
+                let managed: Vec<String> = zone
+                    .products
+                    .iter()
+                    .filter(|p| {
+                        p.tags.get(TAG_INSTALLATION).map(String::as_str) == Some(prior_name)
+                    })
+                    .filter_map(|p| p.physical_id.as_deref())
+                    .map(|id| {
+                        let name = zone
+                            .account(id)
+                            .map(|a| a.name.as_str())
+                            .unwrap_or_default();
+                        format!("{name} ({id})")
+                    })
+                    .collect();
+                if !managed.is_empty() {
+                    response.diagnostics.error(
+                        format!("Installation {prior_name:?} cannot be replaced while it manages accounts"),
+                        format!("This change replaces the installation (a new name, OU, management account or region), and an installation is not deleted while Account Factory manages its accounts: {}. To move accounts to another OU, set organizational_unit on the kore_cloud_account resources instead; to replace the installation, destroy its accounts first.", managed.join(", ")),
+                    );
+                    return response;
+                }
+                if !prior_name.is_empty() {
                     self.data
                         .replaced_organizations
                         .lock()

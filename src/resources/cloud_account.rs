@@ -252,7 +252,7 @@ async fn check_email_free(
             path,
             "Replacement needs a new email",
             format!(
-                "Changing organization_id replaces account {} ({}), but the new account would get the same email {email}, which stays with the old account even after it is closed. Set email to a new address, or keep organization_id.",
+                "This plan replaces account {} ({}), but the new account would get the same email {email}, which stays with the old account even after it is closed. Set email to a new address for the new account, or avoid the replacement (a change of organization_id, -replace or taint).",
                 holder.name, holder.id
             ),
         );
@@ -273,7 +273,12 @@ async fn check_email_free(
         // An earlier create of this installation timed out; apply resumes it.
         return;
     }
+    let managed = zone.product_for_account(&holder.id).is_some();
     let detail = match (tags.get(TAG_INSTALLATION), tags.get(TAG_TEAM)) {
+        (Some(installation), _) if !managed => format!(
+            "The email {email} belongs to account {} ({}, email {}, state {}), which installation {installation:?} created but Account Factory no longer manages (its product was terminated), so it cannot be imported. Choose another account name or email.",
+            holder.name, holder.id, holder.email, holder.state
+        ),
         (Some(installation), team) => format!(
             "The email {email} belongs to account {} ({}, state {}), which installation {installation:?}{} already manages, possibly from another Terraform state. To manage that account here, import it with `terraform import <address> {}`; to create a new account, choose another account name or set email to an unused address.",
             holder.name,
@@ -341,7 +346,7 @@ impl Resource for CloudAccount {
 
     async fn plan(&self, _ctx: &Context, request: PlanRequest) -> PlanResponse {
         if request.proposed_new_state.is_null() {
-            let mut response = plan_destroy(&request.prior_state);
+            let mut response = plan_destroy(&request.prior_state, &request.prior_private);
             response.planned_private = request.prior_private.clone();
             return response;
         }
@@ -878,21 +883,31 @@ fn fill_account_state(
 }
 
 /// Warns, in a destroy plan, what will happen to the account.
-fn plan_destroy(prior: &Value) -> PlanResponse {
+fn plan_destroy(prior: &Value, private: &PrivateState) -> PlanResponse {
     let mut response = PlanResponse::default();
     let account_id = prior.get("account_id").as_str().unwrap_or_default();
     let name = prior.get("name").as_str().unwrap_or_default();
-    if prior.get("close_on_deletion").as_bool() == Some(true) {
-        response.diagnostics.warning(
+    let closes = prior.get("close_on_deletion").as_bool() == Some(true);
+    let terminated = private.get(PRIVATE_TERMINATED).is_some();
+    let (summary, detail) = match (terminated, closes) {
+        (false, true) => (
             format!("Account {name} ({account_id}) will be closed"),
             "Destroying this kore_cloud_account terminates its Account Factory product (the account leaves Control Tower and moves to the organization root), then closes the account. AWS keeps a closed account SUSPENDED for 90 days, during which AWS Support can reopen it; its email cannot be used again.",
-        );
-    } else {
-        response.diagnostics.warning(
+        ),
+        (false, false) => (
             format!("Account {name} ({account_id}) will stay open"),
             "Destroying this kore_cloud_account terminates its Account Factory product: the account leaves Control Tower and moves to the organization root, but it stays open and keeps its resources. To close it too, set close_on_deletion = true and run terraform apply before destroying; the value in the state decides.",
-        );
-    }
+        ),
+        (true, true) => (
+            format!("Account {name} ({account_id}) will be closed"),
+            "The Account Factory product of this account is already terminated, so destroying this kore_cloud_account only closes the account. AWS keeps a closed account SUSPENDED for 90 days, during which AWS Support can reopen it.",
+        ),
+        (true, false) => (
+            format!("Account {name} ({account_id}) will stay open"),
+            "The Account Factory product of this account is already terminated, so destroying this kore_cloud_account only removes it from the state; the account stays open. To close it, set close_on_deletion = true and run terraform apply before destroying.",
+        ),
+    };
+    response.diagnostics.warning(summary, detail);
     response
 }
 

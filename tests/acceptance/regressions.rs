@@ -266,3 +266,73 @@ fn unmanaged_account_takes_tags_and_closes() {
         "destroy closes the unmanaged account"
     );
 }
+
+/// An existing installation whose OU is unknown until apply is rejected at plan time, so no
+/// account is replaced and no apply changes its plan.
+#[test]
+fn unknown_organization_ou_rejected() {
+    let landing = Landing::start(0.5);
+    let workdir = Workdir::new();
+    let account = account_hcl("x", "alpha", "kore-alpha-notprod", "");
+    let with_ou = |ou: &str| {
+        format!(
+            "{}\nresource \"terraform_data\" \"ou\" {{\n  input = \"{ou}\"\n}}\n{}{account}",
+            landing.provider_block(""),
+            ORGANIZATION.replace(
+                r#"organizational_unit  = "kore-managed""#,
+                "organizational_unit  = terraform_data.ou.output"
+            )
+        )
+    };
+    workdir.write_config(&with_ou("kore-managed"));
+    workdir.apply(tf()).assert_success();
+    let writes = landing.write_calls();
+
+    workdir.write_config(&with_ou("/kore-managed"));
+    let run = workdir.plan(tf());
+
+    run.assert_failure();
+    let summaries: Vec<String> = errors(&run).into_iter().map(|e| e.summary).collect();
+    assert_eq!(
+        summaries,
+        ["Organizational unit unknown until apply"],
+        "{run}"
+    );
+    assert_eq!(landing.write_calls(), writes);
+}
+
+/// Moving an installation that manages accounts to another OU would replace it, which its
+/// accounts forbid: the plan says so and points at the accounts' own OU setting.
+#[test]
+fn organization_move_with_accounts_refused() {
+    let landing = Landing::start(0.5);
+    let workdir = Workdir::new();
+    let account = account_hcl("x", "alpha", "kore-alpha-notprod", "");
+    workdir.write_config(&landing.config(&account));
+    workdir.apply(tf()).assert_success();
+    let account_id = landing.account_id("kore-alpha-notprod");
+
+    workdir.write_config(&landing.config(&account).replace(
+        r#"organizational_unit  = "kore-managed""#,
+        r#"organizational_unit  = "Workloads/Staging""#,
+    ));
+    let run = workdir.plan(tf());
+
+    run.assert_failure();
+    let found = errors(&run);
+    assert_eq!(found.len(), 1, "{run}");
+    assert!(
+        found[0]
+            .summary
+            .contains("cannot be replaced while it manages accounts"),
+        "{run}"
+    );
+    assert!(found[0].text.contains(&account_id), "{}", found[0].text);
+    assert!(
+        found[0]
+            .text
+            .contains("organizational_unit on the kore_cloud_account"),
+        "{}",
+        found[0].text
+    );
+}
