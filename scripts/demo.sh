@@ -21,6 +21,9 @@ emulator_host=127.0.0.1
 emulator_port=4566
 emulator_url="http://$emulator_host:$emulator_port"
 python="$repo_root/.venv/bin/python"
+# Terraform's colours only help on a terminal; a log file gets plain text.
+color_flags=()
+[[ -t 1 ]] || color_flags=(-no-color)
 emulator_bin="$repo_root/target/debug/account-factory-emulator"
 emulator_state="$demo_dir/emulator-state.json"
 emulator_log="$demo_dir/emulator.log"
@@ -127,7 +130,7 @@ run_apply() {
     "$terraform" -chdir="$workdir" get -no-color >"$demo_dir/get.log" 2>&1 ||
         { cat "$demo_dir/get.log"; fail "terraform get failed"; }
     section "terraform apply: one organization and four accounts through Account Factory"
-    "$terraform" -chdir="$workdir" apply -auto-approve -input=false -compact-warnings
+    "$terraform" -chdir="$workdir" apply -auto-approve -input=false -compact-warnings "${color_flags[@]}"
     section "Accounts the installation manages (data source kore_cloud_accounts)"
     "$terraform" -chdir="$workdir" output -json accounts | "$python" "$repo_root/scripts/demo_report.py" accounts
 
@@ -145,7 +148,7 @@ run_destroy() {
     start_emulator
 
     section "terraform destroy: unmanage every account; close those with close_on_deletion"
-    "$terraform" -chdir="$workdir" destroy -auto-approve -input=false -compact-warnings
+    "$terraform" -chdir="$workdir" destroy -auto-approve -input=false -compact-warnings "${color_flags[@]}"
     section "What the emulator recorded, in order"
     "$python" "$repo_root/scripts/demo_report.py" lifecycle "$emulator_url"
 
