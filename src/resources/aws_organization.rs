@@ -19,7 +19,7 @@ use crate::plugin::{
     ImportResponse, PlanRequest, PlanResponse, ReadRequest, ReadResponse, Resource, Schema, Value,
 };
 use crate::provider::{Connection, PlannedOrganization, ProviderData};
-use crate::resources::support::{connect, diagnostic_from_inventory, resolve_unit};
+use crate::resources::support::{check_string, connect, diagnostic_from_inventory, resolve_unit};
 use crate::rules::{validate_account_id, validate_email, validate_installation_name, OuNode};
 
 pub struct AwsOrganization {
@@ -57,24 +57,20 @@ fn schema() -> Schema {
 /// Checks the arguments that need no AWS call.
 fn validate_static(config: &Value) -> Diagnostics {
     let mut diagnostics = Diagnostics::default();
-    if let Some(name) = config.get("name").as_str() {
-        if let Err(error) = validate_installation_name(name) {
-            diagnostics.attribute_error(
-                AttributePath::root("name"),
-                "Invalid installation name",
-                error.to_string(),
-            );
-        }
-    }
-    if let Some(id) = config.get("master_account_id").as_str() {
-        if let Err(error) = validate_account_id(id) {
-            diagnostics.attribute_error(
-                AttributePath::root("master_account_id"),
-                "Invalid management account ID",
-                error.to_string(),
-            );
-        }
-    }
+    check_string(
+        config,
+        "name",
+        "Invalid installation name",
+        validate_installation_name,
+        &mut diagnostics,
+    );
+    check_string(
+        config,
+        "master_account_id",
+        "Invalid management account ID",
+        validate_account_id,
+        &mut diagnostics,
+    );
     let sso_user = config.get("sso_user");
     if let Some(email) = sso_user.get("email").as_str() {
         if let Err(error) = validate_email(email) {

@@ -27,7 +27,7 @@ use crate::plugin::{
     Resource, Schema, Type, Value,
 };
 use crate::provider::{Connection, ProviderData};
-use crate::resources::support::{connect, diagnostic_from_inventory, resolve_unit};
+use crate::resources::support::{check_string, connect, diagnostic_from_inventory, resolve_unit};
 use crate::rules::duration::parse_duration;
 use crate::rules::{
     email_alias, emails_equal, provision_token, provisioned_product_name, validate_account_id,
@@ -113,33 +113,27 @@ fn timeout(value: &Value, operation: &str) -> Duration {
 /// Checks the arguments that need no AWS call.
 fn validate_static(config: &Value) -> Diagnostics {
     let mut diagnostics = Diagnostics::default();
-    if let Some(name) = config.get("name").as_str() {
-        if let Err(error) = validate_account_name(name) {
-            diagnostics.attribute_error(
-                AttributePath::root("name"),
-                "Invalid account name",
-                error.to_string(),
-            );
-        }
-    }
-    if let Some(team) = config.get("team").as_str() {
-        if let Err(error) = validate_team(team) {
-            diagnostics.attribute_error(
-                AttributePath::root("team"),
-                "Invalid team",
-                error.to_string(),
-            );
-        }
-    }
-    if let Some(email) = config.get("email").as_str() {
-        if let Err(error) = validate_email(email) {
-            diagnostics.attribute_error(
-                AttributePath::root("email"),
-                "Invalid email",
-                error.to_string(),
-            );
-        }
-    }
+    check_string(
+        config,
+        "name",
+        "Invalid account name",
+        validate_account_name,
+        &mut diagnostics,
+    );
+    check_string(
+        config,
+        "team",
+        "Invalid team",
+        validate_team,
+        &mut diagnostics,
+    );
+    check_string(
+        config,
+        "email",
+        "Invalid email",
+        validate_email,
+        &mut diagnostics,
+    );
     if let Some(tags) = config.get("tags").as_map() {
         for key in tags.keys() {
             if key.starts_with(RESERVED_TAG_PREFIX) {

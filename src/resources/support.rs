@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use crate::inventory::{InventoryError, LandingZone};
-use crate::plugin::{AttributePath, Diagnostics};
+use crate::plugin::{AttributePath, Diagnostics, Value};
 use crate::provider::{Connection, ProviderData};
 use crate::rules::{parse_ou_reference, resolve_ou, OuNode};
 
@@ -14,6 +14,22 @@ pub fn diagnostic_from_inventory(error: &InventoryError) -> Diagnostics {
         "Reading the Control Tower landing zone failed",
         error.to_string(),
     )
+}
+
+/// Adds an error on the top-level attribute `name` when its value is a known string that
+/// `check` rejects; the error's text is the rule's own message.
+pub fn check_string<E: std::fmt::Display>(
+    config: &Value,
+    name: &str,
+    summary: &str,
+    check: impl Fn(&str) -> Result<(), E>,
+    diagnostics: &mut Diagnostics,
+) {
+    if let Some(text) = config.get(name).as_str() {
+        if let Err(error) = check(text) {
+            diagnostics.attribute_error(AttributePath::root(name), summary, error.to_string());
+        }
+    }
 }
 
 /// Returns the configured connection and a landing-zone snapshot, or the diagnostics that
