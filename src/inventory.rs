@@ -103,6 +103,23 @@ impl LandingZone {
             .find(|p| p.physical_id.as_deref() == Some(account_id))
     }
 
+    /// Lists the accounts that Account Factory still manages for `installation`, as
+    /// `name (id)`, from the installation tag set on each product when it was provisioned.
+    pub fn managed_accounts(&self, installation: &str) -> Vec<String> {
+        self.products
+            .iter()
+            .filter(|p| p.tags.get(TAG_INSTALLATION).map(String::as_str) == Some(installation))
+            .filter_map(|p| p.physical_id.as_deref())
+            .map(|id| {
+                let name = self
+                    .account(id)
+                    .map(|a| a.name.as_str())
+                    .unwrap_or_default();
+                format!("{name} ({id})")
+            })
+            .collect()
+    }
+
     pub fn product_by_name(&self, name: &str) -> Option<&ProvisionedProduct> {
         self.products.iter().find(|p| p.name == name)
     }

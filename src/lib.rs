@@ -1,7 +1,7 @@
 //! terraform-provider-kore: a Terraform provider that vends AWS accounts through AWS Control
 //! Tower Account Factory.
 //!
-//! - [`plugin`] speaks the Terraform plugin protocol and knows nothing of AWS.
+//! - [`plugin`] speaks the Terraform plugin protocol and contains no AWS code.
 //! - [`provider`] holds the provider block and builds the AWS clients.
 //! - [`aws`] wraps each AWS service, the operation limiter and the record waiter.
 //! - [`inventory`] is the shared, cached snapshot of the landing zone.

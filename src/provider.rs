@@ -100,7 +100,7 @@ impl KoreProvider {
         }
     }
 
-    /// The state shared with resources and data sources; tests read the connection from it.
+    /// Returns the state shared with resources and data sources; tests read the connection from it.
     pub fn data(&self) -> &Arc<ProviderData> {
         &self.data
     }

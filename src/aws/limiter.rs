@@ -103,7 +103,7 @@ mod tests {
         let limiter = Limiter::new(1);
         let cancel = CancellationToken::new();
         let far = Instant::now() + Duration::from_secs(60);
-        let _held = limiter.acquire(&cancel, far).await.expect("first slot");
+        let _occupied_slot = limiter.acquire(&cancel, far).await.expect("first slot");
         let waiter_cancel = CancellationToken::new();
         waiter_cancel.cancel();
         let result = limiter.acquire(&waiter_cancel, far).await;
@@ -114,7 +114,7 @@ mod tests {
     async fn limiter_wait_times_out() {
         let limiter = Limiter::new(1);
         let cancel = CancellationToken::new();
-        let _held = limiter
+        let _occupied_slot = limiter
             .acquire(&cancel, Instant::now() + Duration::from_secs(60))
             .await
             .expect("first slot");

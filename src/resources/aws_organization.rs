@@ -338,21 +338,7 @@ impl Resource for AwsOrganization {
             }
             if !response.requires_replace.is_empty() {
                 let prior_name = prior.get("name").as_str().unwrap_or_default();
-                let managed: Vec<String> = zone
-                    .products
-                    .iter()
-                    .filter(|p| {
-                        p.tags.get(TAG_INSTALLATION).map(String::as_str) == Some(prior_name)
-                    })
-                    .filter_map(|p| p.physical_id.as_deref())
-                    .map(|id| {
-                        let name = zone
-                            .account(id)
-                            .map(|a| a.name.as_str())
-                            .unwrap_or_default();
-                        format!("{name} ({id})")
-                    })
-                    .collect();
+                let managed = zone.managed_accounts(prior_name);
                 if !managed.is_empty() {
                     response.diagnostics.error(
                         format!("Installation {prior_name:?} cannot be replaced while it manages accounts"),
@@ -591,33 +577,7 @@ impl AwsOrganization {
             .unwrap_or_default()
             .to_string();
 
-        let mut remaining = Vec::new();
-        for product in &zone.products {
-            let Some(account_id) = product.physical_id.as_deref() else {
-                continue;
-            };
-            let tags = match organizations::list_tags(&connection.clients.organizations, account_id)
-                .await
-            {
-                Ok(tags) => tags,
-                Err(error) if error.has_code("TargetNotFoundException") => continue,
-                Err(error) => {
-                    response.diagnostics.error(
-                        "Listing the installation's accounts failed",
-                        error.to_string(),
-                    );
-                    response.new_state = prior;
-                    return response;
-                }
-            };
-            if tags.get(TAG_INSTALLATION) == Some(&name) {
-                let account_name = zone
-                    .account(account_id)
-                    .map(|a| a.name.clone())
-                    .unwrap_or_default();
-                remaining.push(format!("{account_name} ({account_id})"));
-            }
-        }
+        let remaining = zone.managed_accounts(&name);
         if !remaining.is_empty() {
             response.diagnostics.error(
                 format!("Installation {name:?} still manages accounts"),

@@ -661,6 +661,8 @@ impl Resource for CloudAccount {
                 .set(PRIVATE_TERMINATED, serde_json::Value::Bool(true));
         }
 
+        // NOTE: Organizations has no bulk tag listing, so each read makes one
+        // ListTagsForResource call; everything else comes from the shared snapshot.
         let tags =
             match organizations::list_tags(&connection.clients.organizations, &account_id).await {
                 Ok(tags) => tags,

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use crate::plugin::Resource;
 use crate::provider::ProviderData;
 
-/// Every resource type the provider registers.
+/// Returns every resource type the provider registers.
 pub fn all(data: &Arc<ProviderData>) -> Vec<Arc<dyn Resource>> {
     vec![
         Arc::new(aws_organization::AwsOrganization::new(data.clone())),

@@ -17,7 +17,7 @@ pub fn diagnostic_from_inventory(error: &InventoryError) -> Diagnostics {
 }
 
 /// Adds an error on the top-level attribute `name` when its value is a known string that
-/// `check` rejects; the error's text is the rule's own message.
+/// `check` rejects. The error's text is the rule's own message.
 pub fn check_string<E: std::fmt::Display>(
     config: &Value,
     name: &str,
@@ -33,7 +33,7 @@ pub fn check_string<E: std::fmt::Display>(
 }
 
 /// Returns the configured connection and a landing-zone snapshot, or the diagnostics that
-/// say why there is none.
+/// explain why there is none.
 pub async fn connect(
     data: &ProviderData,
 ) -> Result<(Arc<Connection>, Arc<LandingZone>), Diagnostics> {

@@ -48,7 +48,7 @@ pub fn parse_duration(text: &str) -> Result<Duration, DurationError> {
     Ok(Duration::from_secs_f64(total))
 }
 
-/// Longest duration accepted: 10 years, far beyond any Account Factory operation and small
+/// Maximum duration accepted: 10 years, far beyond any Account Factory operation and small
 /// enough that adding it to the current time cannot overflow.
 const MAX_SECONDS: f64 = 10.0 * 365.0 * 24.0 * 3600.0;
 

@@ -356,8 +356,8 @@ impl OuNode {
     }
 }
 
-/// Labels of `nodes`, registered OUs first, each group sorted by path.
-/// Labels of every OU for a not-found message, registered first; unregistered ones say so.
+/// Returns the labels of every OU for a not-found message, registered ones first and the
+/// others marked as not registered.
 fn known_labels(ous: &[OuNode]) -> Vec<String> {
     let registered = sorted_labels(ous.iter().filter(|ou| ou.registered));
     let unregistered = sorted_labels(ous.iter().filter(|ou| !ou.registered))
@@ -366,6 +366,7 @@ fn known_labels(ous: &[OuNode]) -> Vec<String> {
     registered.into_iter().chain(unregistered).collect()
 }
 
+/// Labels of `nodes`, registered OUs first, each group sorted by path.
 fn sorted_labels<'a>(nodes: impl IntoIterator<Item = &'a OuNode>) -> Vec<String> {
     let mut nodes: Vec<&OuNode> = nodes.into_iter().collect();
     nodes.sort_by(|a, b| {

@@ -122,8 +122,8 @@ fn busy_control_tower_retried() {
 /// A create that times out leaves nothing in the state, so nothing is tainted, and the next
 /// apply with the same configuration waits for the same provisioning instead of starting
 /// another. Provisioning takes 10 s and the create timeout is 6 s, so the second apply starts
-/// while the first provisioning still runs, and its own 6 s cover the rest with a margin of
-/// about 3 s for the plan in between.
+/// while the first provisioning still runs. Its own 6 s cover the rest, with a margin of about
+/// 3 s for the plan in between.
 #[test]
 fn create_timeout_resumes() {
     let landing = Landing::start(10.0);
@@ -884,7 +884,7 @@ fn destroy_closes_after_termination() {
     assert_eq!(open_account.parent_id, state.organization.root_id);
 }
 
-/// Throttling and 5xx answers on reads and writes are retried by the SDK's retry policy, so
+/// Throttling and 5xx responses on reads and writes are retried by the SDK's retry policy, so
 /// an apply and the plan after it succeed while the emulator fails a share of the calls.
 #[test]
 fn throttling_and_server_errors_retried() {
@@ -922,7 +922,7 @@ fn foreign_account(label: &str, team: &str, name: &str, extra: &str) -> String {
 }
 
 /// An account that another Terraform state manages is never adopted: a second state that
-/// asks for the same account, by name or by email, fails at plan time, naming the installation
+/// requests the same account, by name or by email, fails at plan time, naming the installation
 /// and the import command, and writes nothing.
 #[test]
 fn managed_account_not_taken_over() {
@@ -987,8 +987,8 @@ fn managed_account_not_taken_over() {
     assert_plan_empty(&owner, tf());
 }
 
-/// A second state cannot create an installation that already claims its OU; it is told to
-/// import it instead.
+/// A second state cannot create an installation that already claims its OU. The error
+/// names the import command instead.
 #[test]
 fn existing_installation_not_taken_over() {
     let landing = Landing::start(0.5);

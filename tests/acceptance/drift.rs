@@ -220,7 +220,7 @@ fn product_terminated_outside_terraform() {
     );
     assert_eq!(landing.write_calls(), writes);
 
-    // Account Factory can no longer rename the account, so the plan says so.
+    // Account Factory can no longer rename the account, so the plan fails.
     workdir.write_config(&landing.config(&account_hcl("x", "alpha", "kore-alpha-renamed", "")));
     let rename = workdir.plan(tf());
     rename.assert_failure();

@@ -80,7 +80,7 @@ impl Landing {
         self.runtime.block_on(future)
     }
 
-    /// The `provider "kore"` block with every endpoint at this emulator.
+    /// Returns the `provider "kore"` block with every endpoint at this emulator.
     pub fn provider_block(&self, extra: &str) -> String {
         format!(
             r#"

@@ -12,7 +12,7 @@ fn tf() -> &'static Terraform {
     terraform("1.15.5").expect("Terraform 1.15.5 is not installed; run `make tools`")
 }
 
-/// The organization with its SSO email taken from a value unknown until apply.
+/// Returns the organization with its SSO email taken from a value unknown until apply.
 fn organization_with_unknown_email() -> String {
     format!(
         r#"
@@ -302,7 +302,7 @@ fn unknown_organization_ou_rejected() {
 }
 
 /// Moving an installation that manages accounts to another OU would replace it, which its
-/// accounts forbid: the plan says so and points at the accounts' own OU setting.
+/// accounts forbid. The plan fails and points at the accounts' own OU setting.
 #[test]
 fn organization_move_with_accounts_refused() {
     let landing = Landing::start(0.5);
